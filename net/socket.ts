@@ -579,19 +579,20 @@ export class Socket implements AsyncDisposable {
         "Invalid argument: the socket is not listening",
       );
     }
-    await this.#until(
-      () => this.#conns.length > 0 || this.#rd_error !== null,
+    const conn = await this.#until(
+      () => {
+        const failure = this.#rd_error;
+        if (failure) {
+          this.#rd_error = null; // accept errors such as EMFILE pass
+          throw failure;
+        }
+        const taken = this.#conns.shift();
+        if (taken) this.#consumed();
+        return taken;
+      },
       this.#timeout,
       true,
     );
-    this.#check_open("accept");
-    const failure = this.#rd_error;
-    if (failure) {
-      this.#rd_error = null;
-      throw failure;
-    }
-    const conn = this.#conns.shift()!;
-    this.#consumed();
     const sock = Socket.#adopt(conn, this);
     return [sock, _from_deno(conn.remoteAddr, this.family)];
   }
@@ -643,9 +644,19 @@ export class Socket implements AsyncDisposable {
       throw new BlockingIOError(EINPROGRESS, "Operation now in progress");
     }
     try {
-      await this.#until(() => this.#state !== State.Connecting, timeout, false);
+      await this.#until(
+        () => this.#state !== State.Connecting || undefined,
+        timeout,
+        false,
+      );
     } catch (err) {
-      if (err instanceof TimeoutError) abort.abort();
+      if (err instanceof TimeoutError) {
+        // The abandoned attempt's AbortError is ours, not the next call's.
+        abort.abort();
+        await this.#connecting;
+        this.#connect_error = null;
+        this.#so_error = 0;
+      }
       throw err;
     }
     if (this.#connect_error) throw this.#take_connect_error();
@@ -724,7 +735,7 @@ export class Socket implements AsyncDisposable {
 
   async #connect_datagram(ep: _Endpoint): Promise<void> {
     if (!("path" in ep)) this.#refuse_broadcast(ep.hostname);
-    if (!this.#dgram) this.#bind_to(this.#auto_address(ep));
+    this.#ensure_datagram(ep);
     this.#peer = ep;
     // Datagrams from others that arrived before connect() are dropped too.
     this.#grams = this.#grams.filter(([, from]) => _same(from, ep));
@@ -733,8 +744,7 @@ export class Socket implements AsyncDisposable {
   }
 
   // The address an unbound datagram socket binds to before its first send.
-  #auto_address(to: _Endpoint): _Endpoint {
-    if ("path" in to) return to; // replaced below: Unix senders stay unbound
+  #auto_address(to: { hostname: string }): _Endpoint {
     const loop = to.hostname.startsWith("127.") || to.hostname === "::1";
     if (this.family === AF_INET6) {
       return { hostname: loop ? "::1" : "::", port: 0 };
@@ -808,8 +818,11 @@ export class Socket implements AsyncDisposable {
         await this.#read_directly(scratch.subarray(0, n)),
       );
     }
-    await this.#wait_readable(flags);
-    return this.#take(n, (flags & MSG_PEEK) !== 0);
+    return this.#until(
+      () => this.#take(n, (flags & MSG_PEEK) !== 0),
+      this.#read_timeout(flags),
+      true,
+    );
   }
 
   async #recv_all(n: number, flags: number): Promise<Uint8Array> {
@@ -1052,14 +1065,13 @@ export class Socket implements AsyncDisposable {
       }
     }
     await this.#until(
-      () =>
-        this.#queued < WRITE_HIGH_WATER || this.#wr_error !== null ||
-        this.#closed,
+      () => {
+        if (this.#wr_error) throw this.#wr_error;
+        return this.#queued < WRITE_HIGH_WATER || undefined;
+      },
       timeout,
       false,
     );
-    this.#check_open("send");
-    if (this.#wr_error) throw this.#wr_error;
     // Taken into our send buffer, as the kernel takes bytes into its own.
     const n = Math.min(bytes.length, WRITE_HIGH_WATER - this.#queued);
     this.#queue.push(bytes.slice(0, n));
@@ -1687,22 +1699,16 @@ export class Socket implements AsyncDisposable {
     }
   }
 
-  async #wait_readable(flags: number): Promise<void> {
+  #read_timeout(flags: number): number | null {
+    return (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
+  }
+
+  // Takes up to `n` buffered bytes, an EOF (empty) or the pending error;
+  // `undefined` while there is nothing yet.
+  #take(n: number, peek: boolean): Uint8Array | undefined {
     if (this.#state !== State.Connected || !this.#conn) {
       throw new OSError(ENOTCONN);
     }
-    const timeout = (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
-    await this.#until(
-      () =>
-        this.#chunks.length > 0 || this.#eof || this.#rd_shut ||
-        this.#rd_error !== null,
-      timeout,
-      true,
-    );
-    this.#check_open("receive");
-  }
-
-  #take(n: number, peek: boolean): Uint8Array {
     const head = this.#chunks[0];
     if (head) {
       let out: Uint8Array;
@@ -1725,7 +1731,7 @@ export class Socket implements AsyncDisposable {
       throw failure;
     }
     if (failure) throw failure;
-    return EMPTY;
+    return this.#eof || this.#rd_shut ? EMPTY : undefined;
   }
 
   async #recv_datagram(flags: number): Promise<[Uint8Array, Deno.Addr]> {
@@ -1736,23 +1742,21 @@ export class Socket implements AsyncDisposable {
       // Python lets an unbound UDP socket wait; it can never receive.
       throw new OSError(EINVAL, "Invalid argument: the socket is not bound");
     }
-    const timeout = (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
-    await this.#until(
-      () => this.#grams.length > 0 || this.#rd_error !== null,
-      timeout,
+    const peek = (flags & MSG_PEEK) !== 0;
+    return this.#until(
+      () => {
+        const failure = this.#rd_error;
+        if (failure) {
+          this.#rd_error = null; // a datagram socket goes on after an error
+          throw failure;
+        }
+        const gram = peek ? this.#grams[0] : this.#grams.shift();
+        if (gram && !peek) this.#consumed();
+        return gram;
+      },
+      this.#read_timeout(flags),
       true,
     );
-    this.#check_open("receive");
-    const failure = this.#rd_error;
-    if (failure) {
-      this.#rd_error = null;
-      throw failure;
-    }
-    const gram = (flags & MSG_PEEK) !== 0
-      ? this.#grams[0]!
-      : this.#grams.shift()!;
-    if ((flags & MSG_PEEK) === 0) this.#consumed();
-    return gram;
   }
 
   // Starts the one outstanding read, datagram receive or accept, if room.
@@ -1869,16 +1873,20 @@ export class Socket implements AsyncDisposable {
     for (const w of this.#watchers) w.listener(edges);
   }
 
-  // Waits until `ready()`, in the socket's mode: rejects at once with
-  // BlockingIOError (timeout 0) or after `timeout` seconds with TimeoutError.
-  // Whatever arrives meanwhile stays buffered for the next call.
-  async #until(
-    ready: () => boolean,
+  // Waits until `attempt()` takes something (anything but undefined), in the
+  // socket's mode: rejects at once with BlockingIOError (timeout 0) or after
+  // `timeout` seconds with TimeoutError. Checking and taking in one
+  // synchronous step keeps concurrent callers from taking the same item;
+  // they wake in the order they began waiting. Whatever arrives after a
+  // timeout stays buffered for the next call.
+  async #until<T>(
+    attempt: () => T | undefined,
     timeout: number | null,
     read: boolean,
-  ): Promise<void> {
+  ): Promise<T> {
     if (read) this.#pump();
-    if (ready()) return;
+    let got = attempt();
+    if (got !== undefined) return got;
     if (timeout === 0) throw new BlockingIOError();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expired = false;
@@ -1889,13 +1897,15 @@ export class Socket implements AsyncDisposable {
       }, timeout * 1000);
     });
     try {
-      while (!ready()) {
-        if (this.#closed) throw new OSError(EBADF);
-        if (expired) throw new TimeoutError();
+      for (;;) {
         if (read) this.#pump();
         const changed =
           (this.#changed ??= Promise.withResolvers<void>()).promise;
         await (limit ? Promise.race([changed, limit]) : changed);
+        if (this.#closed) throw new OSError(EBADF);
+        got = attempt();
+        if (got !== undefined) return got;
+        if (expired) throw new TimeoutError();
       }
     } finally {
       clearTimeout(timer);
