@@ -1,7 +1,7 @@
 // Address validation and conversion shared by every socket call.
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
 import { gaierror, OSError } from "./errors.ts";
-import { EAFNOSUPPORT } from "./errno.ts";
+import { EAFNOSUPPORT, EINVAL } from "./errno.ts";
 import type { Address } from "./address.ts";
 
 /** Where Deno should bind or connect. */
@@ -64,6 +64,9 @@ export function _endpoint(
     }
     if (address === "") {
       throw new RangeError(`Cannot ${action}: the path must not be empty`);
+    }
+    if (new TextEncoder().encode(address).length > 107) {
+      throw new OSError(EINVAL, "AF_UNIX path too long");
     }
     if (address.startsWith("\0")) {
       throw new OSError(

@@ -66,6 +66,7 @@ import {
   EADDRINUSE,
   EALREADY,
   EBADF,
+  ECONNREFUSED,
   EDESTADDRREQ,
   EINPROGRESS,
   EINVAL,
@@ -127,8 +128,11 @@ const FIRST_READ = 2 * 1024;
 /** Datagrams and connections a socket takes from the kernel ahead of time. */
 const DATAGRAM_QUEUE = 64;
 const ACCEPT_QUEUE = 4;
-/** The largest UDP payload over IPv4. */
+/** The largest UDP payload over IPv4 and over IPv6. */
 const MAX_DATAGRAM = 65507;
+const MAX_DATAGRAM6 = 65527;
+/** A Unix datagram can be as big as the default socket buffer. */
+const MAX_UNIX_DATAGRAM = 212992;
 /** How long `close()` lets queued sends drain before it closes anyway. */
 const LINGER_MS = 5000;
 
@@ -734,7 +738,8 @@ export class Socket implements AsyncDisposable {
   }
 
   async #connect_datagram(ep: _Endpoint): Promise<void> {
-    if (!("path" in ep)) this.#refuse_broadcast(ep.hostname);
+    if ("path" in ep) _refuse_missing(ep.path);
+    else this.#refuse_broadcast(ep.hostname);
     this.#ensure_datagram(ep);
     this.#peer = ep;
     // Datagrams from others that arrived before connect() are dropped too.
@@ -920,7 +925,10 @@ export class Socket implements AsyncDisposable {
     const [data, from] = await this.#recv_datagram(flags);
     return [
       data.length > n ? data.subarray(0, n) : data,
-      _from_deno(from, this.family),
+      // An unbound Unix sender has no address: Python gives None.
+      "path" in from && from.path === null
+        ? null
+        : _from_deno(from, this.family),
     ];
   }
 
@@ -1144,7 +1152,8 @@ export class Socket implements AsyncDisposable {
   async #send_datagram(bytes: Uint8Array, to: _Endpoint): Promise<number> {
     if (!("path" in to)) {
       this.#refuse_broadcast(to.hostname);
-      if (bytes.length > MAX_DATAGRAM) {
+      const max = this.family === AF_INET6 ? MAX_DATAGRAM6 : MAX_DATAGRAM;
+      if (bytes.length > max) {
         throw new OSError(EMSGSIZE);
       }
     }
@@ -1600,7 +1609,10 @@ export class Socket implements AsyncDisposable {
    * assert.equal(await f.readline(), "two\n");
    * ```
    */
-  makefile(mode = "r", options?: MakefileOptions): SocketFile {
+  makefile<M extends string = "r">(
+    mode: M = "r" as M,
+    options?: MakefileOptions,
+  ): SocketFile<M> {
     return new SocketFile(this, mode, options);
   }
 
@@ -1773,7 +1785,9 @@ export class Socket implements AsyncDisposable {
       ).finally(() => this.#arrived());
     } else if (this.#dgram) {
       if (this.#grams.length >= DATAGRAM_QUEUE) return;
-      const buf = this.#scratch ??= new Uint8Array(READ_CHUNK);
+      const buf = this.#scratch ??= new Uint8Array(
+        this.family === AF_UNIX ? MAX_UNIX_DATAGRAM : READ_CHUNK,
+      );
       this.#op = this.#dgram.receive(buf).then(
         ([data, from]) => {
           // A connected datagram socket drops what others send, as Linux.
@@ -1920,6 +1934,17 @@ export class Socket implements AsyncDisposable {
       );
     }
   }
+}
+
+// Linux checks a Unix datagram peer at connect(): it must be a socket.
+function _refuse_missing(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (err) {
+    throw _to_oserror(err);
+  }
+  if (!info.isSocket) throw new OSError(ECONNREFUSED);
 }
 
 function _refuse_existing(path: string): void {
