@@ -34,6 +34,9 @@ export const EMFILE = 24;
 export const ENFILE = 23;
 /** Broken pipe. */
 export const EPIPE = 32;
+/** Protocol error. */
+export const EPROTO = 71;
+
 /** Socket operation on non-socket. */
 export const ENOTSOCK = 88;
 /** Destination address required. */
@@ -91,6 +94,7 @@ export const errorcode: ReadonlyMap<number, string> = new Map([
   [EMFILE, "EMFILE"],
   [ENFILE, "ENFILE"],
   [EPIPE, "EPIPE"],
+  [EPROTO, "EPROTO"],
   [ENOTSOCK, "ENOTSOCK"],
   [EDESTADDRREQ, "EDESTADDRREQ"],
   [EMSGSIZE, "EMSGSIZE"],
@@ -127,6 +131,7 @@ const TEXT: ReadonlyMap<number, string> = new Map([
   [EMFILE, "Too many open files"],
   [ENFILE, "Too many open files in system"],
   [EPIPE, "Broken pipe"],
+  [EPROTO, "Protocol error"],
   [ENOTSOCK, "Socket operation on non-socket"],
   [EDESTADDRREQ, "Destination address required"],
   [EMSGSIZE, "Message too long"],

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { EMSGSIZE } from "./errno.ts";
+import { EMSGSIZE, EPROTO } from "./errno.ts";
 import { ConnectionError, OSError } from "./errors.ts";
 
 /**
@@ -45,8 +45,6 @@ const MAX_LENGTH = 0xffffffff;
 const COALESCE_LIMIT = 64 * 1024;
 /** Receive size when the socket has no `recv_into`. */
 const RECV_CHUNK = 1024 * 1024;
-/** Linux's EPROTO: "Protocol error". */
-const EPROTO = 71;
 
 /**
  * What {@linkcode send_msg} needs: a `sendall`. `Socket` fits.
