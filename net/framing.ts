@@ -195,7 +195,7 @@ export class IncompleteMessageError extends ConnectionError {
  */
 export async function send_msg(
   sock: MsgSender,
-  data: string | BufferSource,
+  data: string | ArrayBuffer | ArrayBufferView,
   options: MsgOptions = {},
 ): Promise<void> {
   const max = check_max_size("send", options?.max_size);

@@ -66,7 +66,9 @@ import {
   EADDRINUSE,
   EALREADY,
   EBADF,
+  ECONNABORTED,
   ECONNREFUSED,
+  ECONNRESET,
   EDESTADDRREQ,
   EINPROGRESS,
   EINVAL,
@@ -137,6 +139,10 @@ const MAX_UNIX_DATAGRAM = 212992;
 const LINGER_MS = 5000;
 
 const EMPTY = new Uint8Array(0);
+/** Receives up to this size share one slab, as Node's Buffer pool. */
+const SLAB_PIECE = 4096;
+let slab = new Uint8Array(READ_CHUNK);
+let slab_used = 0;
 const encoder = new TextEncoder();
 
 let default_timeout: number | null = null;
@@ -318,6 +324,9 @@ export class Socket implements AsyncDisposable {
   #peer: _Endpoint | null = null;
   #connecting: Promise<void> | null = null;
   #connect_error: OSError | null = null;
+  #connect_abort: AbortController | null = null;
+  // A non-blocking connect that completed: the next connect() reports 0.
+  #connect_unreported = false;
 
   // Receive side: one outstanding read (or accept) at most, and what it got.
   #op: Promise<unknown> | null = null;
@@ -551,6 +560,7 @@ export class Socket implements AsyncDisposable {
       this.#bind_to(_endpoint(this.family, ["", 0], "listen"));
     }
     this.#state = State.Listening;
+    if (this.#reads_ahead()) this.#pump();
   }
 
   /**
@@ -629,10 +639,14 @@ export class Socket implements AsyncDisposable {
     if (!("path" in ep)) ep = await this.#numeric(ep);
     if (this.type === SOCK_DGRAM) return this.#connect_datagram(ep);
     if (this.#state === State.Connected) {
+      if (this.#connect_unreported) {
+        this.#connect_unreported = false;
+        return;
+      }
       throw new OSError(EISCONN);
     }
     if (this.#state === State.Connecting) {
-      throw new OSError(EALREADY);
+      throw new BlockingIOError(EALREADY, "Operation already in progress");
     }
     if (this.#connect_error) throw this.#take_connect_error();
     if (this.#listener) {
@@ -642,9 +656,10 @@ export class Socket implements AsyncDisposable {
       );
     }
     const timeout = this.#timeout;
-    const abort = new AbortController();
+    const abort = this.#connect_abort = new AbortController();
     this.#start_connect(ep, abort.signal);
     if (timeout === 0) {
+      this.#connect_unreported = true;
       throw new BlockingIOError(EINPROGRESS, "Operation now in progress");
     }
     try {
@@ -719,6 +734,7 @@ export class Socket implements AsyncDisposable {
       this.#conn = conn;
       this.#state = State.Connected;
       this.#apply_conn_options();
+      if (this.#reads_ahead()) this.#pump();
     }, (err) => {
       this.#state = State.Fresh;
       const mapped = _to_oserror(err);
@@ -813,15 +829,25 @@ export class Socket implements AsyncDisposable {
     if (flags & MSG_WAITALL) return this.#recv_all(n, flags & ~MSG_WAITALL);
     if (n === 0) return EMPTY;
     if (this.#can_read_directly(flags)) {
-      if (n > READ_CHUNK) {
-        const buf = new Uint8Array(n);
-        return buf.subarray(0, await this.#read_directly(buf));
+      if (n > SLAB_PIECE) {
+        const buf = n > READ_CHUNK
+          ? new Uint8Array(n)
+          : (this.#scratch ??= new Uint8Array(READ_CHUNK)).subarray(0, n);
+        const got = await this.#read_directly(buf);
+        return n > READ_CHUNK ? buf.subarray(0, got) : buf.slice(0, got);
       }
-      const scratch = this.#scratch ??= new Uint8Array(READ_CHUNK);
-      return scratch.slice(
-        0,
-        await this.#read_directly(scratch.subarray(0, n)),
-      );
+      // Small receives share a slab, as Node's Buffer pool: a new
+      // ArrayBuffer per call costs more than the read itself.
+      if (slab_used + n > slab.length) {
+        slab = new Uint8Array(READ_CHUNK);
+        slab_used = 0;
+      }
+      const pool = slab;
+      const start = slab_used;
+      slab_used += n; // reserved while the read is pending
+      const got = await this.#read_directly(pool.subarray(start, start + n));
+      if (pool === slab && slab_used === start + n) slab_used = start + got;
+      return pool.subarray(start, start + got);
     }
     return this.#until(
       () => this.#take(n, (flags & MSG_PEEK) !== 0),
@@ -834,7 +860,16 @@ export class Socket implements AsyncDisposable {
     const out = new Uint8Array(n);
     let got = 0;
     while (got < n) {
-      const part = await this.recv(n - got, flags);
+      let part: Uint8Array;
+      try {
+        part = await this.recv(n - got, flags);
+      } catch (err) {
+        // Linux returns a partial MSG_WAITALL read when the wait ends.
+        const waitEnded = err instanceof TimeoutError ||
+          err instanceof BlockingIOError;
+        if (got > 0 && waitEnded) break;
+        throw err;
+      }
       if (part.length === 0) break;
       out.set(part, got);
       got += part.length;
@@ -865,7 +900,7 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   async recv_into(
-    buffer: BufferSource,
+    buffer: ArrayBuffer | ArrayBufferView,
     nbytes = 0,
     flags = 0,
   ): Promise<number> {
@@ -954,7 +989,7 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   async recvfrom_into(
-    buffer: BufferSource,
+    buffer: ArrayBuffer | ArrayBufferView,
     nbytes = 0,
     flags = 0,
   ): Promise<[number, Address | null]> {
@@ -1039,6 +1074,11 @@ export class Socket implements AsyncDisposable {
       return;
     }
     const timeout = (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
+    const conn = this.#conn;
+    if (timeout === null && conn && this.#may_write_directly()) {
+      await this.#write_directly(conn, bytes, true);
+      return;
+    }
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
     let sent = 0;
     while (sent < bytes.length) {
@@ -1054,23 +1094,21 @@ export class Socket implements AsyncDisposable {
     bytes: Uint8Array,
     timeout: number | null,
   ): Promise<number> {
+    if (this.#state === State.Connecting) {
+      await this.#until(
+        () => this.#state !== State.Connecting || undefined,
+        timeout,
+        false,
+      );
+    }
     const conn = this.#conn;
     if (!conn || this.#wr_shut) {
       throw new BrokenPipeError(EPIPE);
     }
     if (this.#wr_error) throw this.#wr_error;
     if (bytes.length === 0) return 0;
-    if (timeout === null && !this.#direct && !this.#draining) {
-      // Blocking mode: write straight from the caller's bytes, no copy.
-      const pending = conn.write(bytes);
-      this.#direct = pending;
-      try {
-        return await pending;
-      } catch (err) {
-        throw this.#fail_write(err);
-      } finally {
-        this.#direct = null;
-      }
+    if (timeout === null && this.#may_write_directly()) {
+      return this.#write_directly(conn, bytes, false);
     }
     await this.#until(
       () => {
@@ -1086,6 +1124,33 @@ export class Socket implements AsyncDisposable {
     this.#queued += n;
     this.#draining ??= this.#drain(conn);
     return n;
+  }
+
+  #may_write_directly(): boolean {
+    return !this.#direct && !this.#draining && !this.#wr_shut &&
+      !this.#wr_error && this.#state === State.Connected;
+  }
+
+  // Blocking mode: write straight from the caller's bytes, no copy; once, or
+  // until `all` of them are written.
+  async #write_directly(
+    conn: Deno.Conn,
+    bytes: Uint8Array,
+    all: boolean,
+  ): Promise<number> {
+    let done = 0;
+    do {
+      const pending = conn.write(done === 0 ? bytes : bytes.subarray(done));
+      this.#direct = pending;
+      try {
+        done += await pending;
+      } catch (err) {
+        throw this.#fail_write(err);
+      } finally {
+        this.#direct = null;
+      }
+    } while (all && done < bytes.length);
+    return done;
   }
 
   async #drain(conn: Deno.Conn): Promise<void> {
@@ -1301,6 +1366,7 @@ export class Socket implements AsyncDisposable {
       clearTimeout(timer);
     }
     this.#closed = true;
+    this.#connect_abort?.abort();
     release_fileno(this.#fd);
     this.#fd = -1;
     for (
@@ -1363,6 +1429,7 @@ export class Socket implements AsyncDisposable {
    */
   setblocking(flag: boolean): void {
     this.#timeout = flag ? null : 0;
+    if (this.#reads_ahead()) this.#pump();
   }
 
   /**
@@ -1401,6 +1468,7 @@ export class Socket implements AsyncDisposable {
    */
   settimeout(value: number | null): void {
     this.#timeout = _check_timeout(value, "set timeout");
+    if (this.#reads_ahead()) this.#pump();
   }
 
   /**
@@ -1704,10 +1772,10 @@ export class Socket implements AsyncDisposable {
     } catch (err) {
       if (this.#closed) throw new OSError(EBADF);
       this.#eof = true;
-      throw _to_oserror(err);
+      throw this.#read_failed(err);
     } finally {
       this.#op = null;
-      if (this.#watchers.size > 0) this.#fire(0);
+      this.#fire(0);
     }
   }
 
@@ -1718,6 +1786,7 @@ export class Socket implements AsyncDisposable {
   // Takes up to `n` buffered bytes, an EOF (empty) or the pending error;
   // `undefined` while there is nothing yet.
   #take(n: number, peek: boolean): Uint8Array | undefined {
+    if (this.#state === State.Connecting) return undefined;
     if (this.#state !== State.Connected || !this.#conn) {
       throw new OSError(ENOTCONN);
     }
@@ -1781,7 +1850,12 @@ export class Socket implements AsyncDisposable {
           if (this.#closed) conn.close();
           else this.#conns.push(conn);
         },
-        (err) => this.#fail_read(err),
+        (err) => {
+          // Deno fails accept() for a client that reset while queued;
+          // Linux hands it over. Drop it and accept the next one.
+          if (err instanceof Deno.errors.NotConnected) return;
+          this.#fail_read(err);
+        },
       ).finally(() => this.#arrived());
     } else if (this.#dgram) {
       if (this.#grams.length >= DATAGRAM_QUEUE) return;
@@ -1820,17 +1894,36 @@ export class Socket implements AsyncDisposable {
 
   #fail_read(err: unknown): void {
     if (this.#closed) return;
-    this.#rd_error = _to_oserror(err);
+    this.#rd_error = this.#read_failed(err);
+  }
+
+  // A reset seen by a read also ends sending, as on Linux: the next send
+  // fails at once instead of queueing bytes nobody will receive.
+  #read_failed(err: unknown): OSError {
+    const mapped = _to_oserror(err);
+    if (
+      mapped.errno === ECONNRESET || mapped.errno === ECONNABORTED ||
+      mapped.errno === EPIPE
+    ) {
+      this.#wr_error ??= new BrokenPipeError(EPIPE, undefined, { cause: err });
+    }
+    return mapped;
   }
 
   #arrived(): void {
     this.#op = null;
     this.#fire(EV_IN);
-    if (this.#armed > 0) this.#pump();
+    if (this.#reads_ahead()) this.#pump();
+  }
+
+  // A watched or non-blocking socket keeps one read outstanding, so data
+  // that arrives before the next call is there for it (DESIGN section 4).
+  #reads_ahead(): boolean {
+    return this.#armed > 0 || this.#timeout === 0;
   }
 
   #consumed(): void {
-    if (this.#armed > 0) this.#pump();
+    if (this.#reads_ahead()) this.#pump();
     if (this.#watchers.size > 0) this.#fire(0);
   }
 
