@@ -1,0 +1,2 @@
+// What the mux tests use from net.
+export * from "../../net/mod.ts";
