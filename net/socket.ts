@@ -123,8 +123,10 @@ export type Data = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 const WRITE_HIGH_WATER = 256 * 1024;
 /** Received bytes a socket buffers ahead of `recv()` calls. */
 const READ_AHEAD = 256 * 1024;
-/** The largest read of one call; also the scratch buffer's size. */
+/** The largest read ahead of one call; also the scratch buffer's size. */
 const READ_CHUNK = 64 * 1024;
+/** The most one blocking `recv()` returns (it may return less, as always). */
+const RECV_MAX = 1024 * 1024;
 /** First read size of a socket that buffers ahead; grows when filled. */
 const FIRST_READ = 2 * 1024;
 /** Datagrams and connections a socket takes from the kernel ahead of time. */
@@ -139,10 +141,6 @@ const MAX_UNIX_DATAGRAM = 212992;
 const LINGER_MS = 5000;
 
 const EMPTY = new Uint8Array(0);
-/** Receives up to this size share one slab, as Node's Buffer pool. */
-const SLAB_PIECE = 4096;
-let slab = new Uint8Array(READ_CHUNK);
-let slab_used = 0;
 const encoder = new TextEncoder();
 
 let default_timeout: number | null = null;
@@ -829,25 +827,20 @@ export class Socket implements AsyncDisposable {
     if (flags & MSG_WAITALL) return this.#recv_all(n, flags & ~MSG_WAITALL);
     if (n === 0) return EMPTY;
     if (this.#can_read_directly(flags)) {
-      if (n > SLAB_PIECE) {
-        const buf = n > READ_CHUNK
-          ? new Uint8Array(n)
-          : (this.#scratch ??= new Uint8Array(READ_CHUNK)).subarray(0, n);
-        const got = await this.#read_directly(buf);
-        return n > READ_CHUNK ? buf.subarray(0, got) : buf.slice(0, got);
+      // Read into the socket's scratch and copy out exactly what came: each
+      // result owns its buffer, and a big bufsize keeps no big buffer alive.
+      const want = Math.min(n, RECV_MAX);
+      let scratch = this.#scratch;
+      if (!scratch || scratch.length < want) {
+        scratch = this.#scratch = new Uint8Array(Math.max(want, READ_CHUNK));
       }
-      // Small receives share a slab, as Node's Buffer pool: a new
-      // ArrayBuffer per call costs more than the read itself.
-      if (slab_used + n > slab.length) {
-        slab = new Uint8Array(READ_CHUNK);
-        slab_used = 0;
+      let got: number | null;
+      try {
+        got = await this.#read_start(scratch.subarray(0, want));
+      } catch (err) {
+        throw this.#read_lost(err);
       }
-      const pool = slab;
-      const start = slab_used;
-      slab_used += n; // reserved while the read is pending
-      const got = await this.#read_directly(pool.subarray(start, start + n));
-      if (pool === slab && slab_used === start + n) slab_used = start + got;
-      return pool.subarray(start, start + got);
+      return scratch.slice(0, this.#read_done(got));
     }
     return this.#until(
       () => this.#take(n, (flags & MSG_PEEK) !== 0),
@@ -915,7 +908,14 @@ export class Socket implements AsyncDisposable {
     this.#check_open("receive");
     const target = view.subarray(0, n || view.length);
     if (this.type === SOCK_STREAM && this.#can_read_directly(flags)) {
-      return target.length === 0 ? 0 : await this.#read_directly(target);
+      if (target.length === 0) return 0;
+      let got: number | null;
+      try {
+        got = await this.#read_start(target);
+      } catch (err) {
+        throw this.#read_lost(err);
+      }
+      return this.#read_done(got);
     }
     const data = await this.recv(target.length, flags);
     target.set(data);
@@ -1076,7 +1076,16 @@ export class Socket implements AsyncDisposable {
     const timeout = (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
     const conn = this.#conn;
     if (timeout === null && conn && this.#may_write_directly()) {
-      await this.#write_directly(conn, bytes, true);
+      let done = 0;
+      while (done < bytes.length) {
+        let n: number;
+        try {
+          n = await this.#write_start(conn, bytes.subarray(done));
+        } catch (err) {
+          throw this.#write_lost(err);
+        }
+        done += this.#write_done(n);
+      }
       return;
     }
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
@@ -1108,7 +1117,13 @@ export class Socket implements AsyncDisposable {
     if (this.#wr_error) throw this.#wr_error;
     if (bytes.length === 0) return 0;
     if (timeout === null && this.#may_write_directly()) {
-      return this.#write_directly(conn, bytes, false);
+      let n: number;
+      try {
+        n = await this.#write_start(conn, bytes);
+      } catch (err) {
+        throw this.#write_lost(err);
+      }
+      return this.#write_done(n);
     }
     await this.#until(
       () => {
@@ -1131,26 +1146,23 @@ export class Socket implements AsyncDisposable {
       !this.#wr_error && this.#state === State.Connected;
   }
 
-  // Blocking mode: write straight from the caller's bytes, no copy; once, or
-  // until `all` of them are written.
-  async #write_directly(
-    conn: Deno.Conn,
-    bytes: Uint8Array,
-    all: boolean,
-  ): Promise<number> {
-    let done = 0;
-    do {
-      const pending = conn.write(done === 0 ? bytes : bytes.subarray(done));
-      this.#direct = pending;
-      try {
-        done += await pending;
-      } catch (err) {
-        throw this.#fail_write(err);
-      } finally {
-        this.#direct = null;
-      }
-    } while (all && done < bytes.length);
-    return done;
+  // Blocking mode writes straight from the caller's bytes, no copy. The
+  // caller awaits the write itself (one async hop less on the hot path) and
+  // ends it with #write_done or #write_lost.
+  #write_start(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
+    const pending = conn.write(bytes);
+    this.#direct = pending;
+    return pending;
+  }
+
+  #write_done(n: number): number {
+    this.#direct = null;
+    return n;
+  }
+
+  #write_lost(err: unknown): OSError {
+    this.#direct = null;
+    return this.#fail_write(err);
   }
 
   async #drain(conn: Deno.Conn): Promise<void> {
@@ -1759,24 +1771,27 @@ export class Socket implements AsyncDisposable {
       this.#rd_error === null;
   }
 
-  async #read_directly(target: Uint8Array): Promise<number> {
+  // A direct read: the caller awaits it itself (one async hop less on the
+  // hot path) and ends it with #read_done or #read_lost.
+  #read_start(target: Uint8Array): Promise<number | null> {
     const pending = this.#conn!.read(target);
     this.#op = pending;
-    try {
-      const n = await pending;
-      if (n === null) {
-        this.#eof = true;
-        return 0;
-      }
-      return n;
-    } catch (err) {
-      if (this.#closed) throw new OSError(EBADF);
-      this.#eof = true;
-      throw this.#read_failed(err);
-    } finally {
-      this.#op = null;
-      this.#fire(0);
-    }
+    return pending;
+  }
+
+  #read_done(n: number | null): number {
+    this.#op = null;
+    if (n === null) this.#eof = true;
+    this.#fire(0);
+    return n ?? 0;
+  }
+
+  #read_lost(err: unknown): OSError {
+    this.#op = null;
+    this.#fire(0);
+    if (this.#closed) return new OSError(EBADF);
+    this.#eof = true;
+    return this.#read_failed(err);
   }
 
   #read_timeout(flags: number): number | null {
@@ -1977,7 +1992,9 @@ export class Socket implements AsyncDisposable {
       this.#changed = null;
       changed.resolve();
     }
-    for (const w of this.#watchers) w.listener(edges);
+    if (this.#watchers.size > 0) {
+      for (const w of this.#watchers) w.listener(edges);
+    }
   }
 
   // Waits until `attempt()` takes something (anything but undefined), in the
