@@ -45,6 +45,8 @@ export class OSError extends Error {
   /** Text for `errno`, as C's `strerror()` words it. */
   readonly strerror: string;
   /**
+   * Makes the error.
+   *
    * @param errno Linux error number.
    * @param strerror Its text; Linux's own wording when omitted.
    * @param options Pass the Deno error as `options.cause`.
@@ -83,7 +85,11 @@ export const error: typeof OSError = OSError;
  * ```
  */
 export class TimeoutError extends OSError {
-  /** @param strerror Text; "timed out" by default. */
+  /**
+   * Makes the error.
+   *
+   * @param strerror Text; "timed out" by default.
+   */
   constructor(strerror = "timed out", options?: ErrorOptions) {
     super(ETIMEDOUT, strerror, options);
   }
@@ -112,7 +118,11 @@ export const timeout: typeof TimeoutError = TimeoutError;
  * ```
  */
 export class BlockingIOError extends OSError {
-  /** @param errno EAGAIN (11) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno EAGAIN (11) unless given.
+   */
   constructor(errno = EAGAIN, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -141,7 +151,11 @@ export class ConnectionError extends OSError {}
  * ```
  */
 export class ConnectionRefusedError extends ConnectionError {
-  /** @param errno ECONNREFUSED (111) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno ECONNREFUSED (111) unless given.
+   */
   constructor(errno = ECONNREFUSED, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -158,7 +172,11 @@ export class ConnectionRefusedError extends ConnectionError {
  * ```
  */
 export class ConnectionResetError extends ConnectionError {
-  /** @param errno ECONNRESET (104) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno ECONNRESET (104) unless given.
+   */
   constructor(errno = ECONNRESET, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -175,7 +193,11 @@ export class ConnectionResetError extends ConnectionError {
  * ```
  */
 export class ConnectionAbortedError extends ConnectionError {
-  /** @param errno ECONNABORTED (103) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno ECONNABORTED (103) unless given.
+   */
   constructor(errno = ECONNABORTED, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -192,7 +214,11 @@ export class ConnectionAbortedError extends ConnectionError {
  * ```
  */
 export class BrokenPipeError extends ConnectionError {
-  /** @param errno EPIPE (32) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno EPIPE (32) unless given.
+   */
   constructor(errno = EPIPE, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -209,7 +235,11 @@ export class BrokenPipeError extends ConnectionError {
  * ```
  */
 export class InterruptedError extends OSError {
-  /** @param errno EINTR (4) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno EINTR (4) unless given.
+   */
   constructor(errno = EINTR, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -227,7 +257,11 @@ export class InterruptedError extends OSError {
  * ```
  */
 export class PermissionError extends OSError {
-  /** @param errno EACCES (13) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno EACCES (13) unless given.
+   */
   constructor(errno = EACCES, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -244,7 +278,11 @@ export class PermissionError extends OSError {
  * ```
  */
 export class FileNotFoundError extends OSError {
-  /** @param errno ENOENT (2) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno ENOENT (2) unless given.
+   */
   constructor(errno = ENOENT, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }
@@ -261,7 +299,11 @@ export class FileNotFoundError extends OSError {
  * ```
  */
 export class FileExistsError extends OSError {
-  /** @param errno EEXIST (17) unless given. */
+  /**
+   * Makes the error.
+   *
+   * @param errno EEXIST (17) unless given.
+   */
   constructor(errno = EEXIST, strerror?: string, options?: ErrorOptions) {
     super(errno, strerror, options);
   }

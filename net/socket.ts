@@ -355,6 +355,9 @@ export class Socket implements AsyncDisposable {
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
+   * Creates a socket, as Python's `socket.socket()`; it is neither bound nor
+   * connected yet.
+   *
    * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
    * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`, optionally OR-ed
    *   with `SOCK_NONBLOCK` or `SOCK_CLOEXEC`.
