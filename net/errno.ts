@@ -20,6 +20,9 @@ export const ENOENT = 2;
 export const EINTR = 4;
 /** Bad file descriptor. */
 export const EBADF = 9;
+/** Device or resource busy. */
+export const EBUSY = 16;
+
 /** Resource temporarily unavailable. */
 export const EAGAIN = 11;
 /** Permission denied. */
@@ -88,6 +91,7 @@ export const errorcode: ReadonlyMap<number, string> = new Map([
   [EINTR, "EINTR"],
   [EBADF, "EBADF"],
   [EAGAIN, "EAGAIN"],
+  [EBUSY, "EBUSY"],
   [EACCES, "EACCES"],
   [EEXIST, "EEXIST"],
   [EINVAL, "EINVAL"],
@@ -125,6 +129,7 @@ const TEXT: ReadonlyMap<number, string> = new Map([
   [EINTR, "Interrupted system call"],
   [EBADF, "Bad file descriptor"],
   [EAGAIN, "Resource temporarily unavailable"],
+  [EBUSY, "Device or resource busy"],
   [EACCES, "Permission denied"],
   [EEXIST, "File exists"],
   [EINVAL, "Invalid argument"],

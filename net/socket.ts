@@ -66,6 +66,7 @@ import {
   EADDRINUSE,
   EALREADY,
   EBADF,
+  EBUSY,
   ECONNABORTED,
   ECONNREFUSED,
   ECONNRESET,
@@ -1244,6 +1245,14 @@ export class Socket implements AsyncDisposable {
     try {
       return await dgram.send(bytes, addr);
     } catch (err) {
+      if (err instanceof Deno.errors.Busy) {
+        // Deno's Unix datagram sockets cannot send while a receive waits.
+        throw new OSError(
+          EBUSY,
+          "Device or resource busy: Deno cannot send on a Unix datagram socket while a receive is pending",
+          { cause: err },
+        );
+      }
       throw _to_oserror(err);
     }
   }
