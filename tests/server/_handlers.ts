@@ -17,6 +17,9 @@ function delay(ms: number): Promise<void> {
 
 /** Echoes every line back. */
 export class LineEcho extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     for await (const line of this.rfile) await this.wfile.write(line);
   }
@@ -24,6 +27,9 @@ export class LineEcho extends StreamRequestHandler {
 
 /** Echoes raw chunks with recv/sendall until EOF. */
 export class RawEcho extends BaseRequestHandler<Socket> {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     for (let i = 0; i < 100_000; i++) {
       const data = await this.request.recv(4096);
@@ -38,6 +44,9 @@ export class RawEcho extends BaseRequestHandler<Socket> {
  * overridden finish() then sends "finished" before the base one runs.
  */
 export class Thrower extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     for await (const line of this.rfile) {
       if (decoder.decode(line) === "boom\n") {
@@ -56,6 +65,9 @@ export class Thrower extends StreamRequestHandler {
 
 /** Greets at once, from a field a subclass initialises. */
 export class Greeter extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   greeting = "field-initialised";
   seen_in_setup = "";
 
@@ -71,6 +83,9 @@ export class Greeter extends StreamRequestHandler {
 
 /** Echoes lines; "stop" calls shutdown() without awaiting it. */
 export class Stopper extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     for await (const line of this.rfile) {
       if (decoder.decode(line) === "stop\n") {
@@ -85,6 +100,9 @@ export class Stopper extends StreamRequestHandler {
 
 /** Counts lines to EOF and reports what readline() returned there. */
 export class EofCounter extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     let lines = 0;
     for (let i = 0; i < 1000; i++) {
@@ -111,6 +129,9 @@ export function pattern(size: number, offset = 0): Uint8Array {
 
 /** Writes 1 MiB in chunks without awaiting any write, then returns. */
 export class BigWriter extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override handle(): void {
     const chunk = 64 * 1024;
     for (let at = 0; at < BIG; at += chunk) {
@@ -121,6 +142,9 @@ export class BigWriter extends StreamRequestHandler {
 
 /** Writes 1 MiB into a buffered wfile that only finish() flushes. */
 export class BufferedWriter extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   static override wbufsize = 2 * BIG;
   override async handle(): Promise<void> {
     const chunk = 4096;
@@ -137,6 +161,9 @@ export class IdleTimeout extends LineEcho {
 
 /** Reports TCP_NODELAY as the handler sees it. */
 export class NoDelay extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   static override disable_nagle_algorithm = true;
   override async handle(): Promise<void> {
     const value = this.connection.getsockopt(IPPROTO_TCP, TCP_NODELAY);
@@ -148,6 +175,9 @@ export class NoDelay extends StreamRequestHandler {
 
 /** Replies to one line, then holds 0.8 s before it ends. */
 export class Holder extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     const line = await this.rfile.readline();
     await this.wfile.write(line);
@@ -158,6 +188,9 @@ export class Holder extends StreamRequestHandler {
 
 /** Echoes each datagram through rfile and wfile. */
 export class DgramEcho extends DatagramRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override handle(): void {
     this.wfile.write(this.rfile.read());
   }
@@ -165,6 +198,9 @@ export class DgramEcho extends DatagramRequestHandler {
 
 /** Echoes each datagram with the request pair and sendto. */
 export class DgramRaw extends BaseRequestHandler<DatagramRequest> {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     const [data, sock] = this.request;
     await sock.sendto(data, this.client_address);
@@ -177,6 +213,9 @@ export class DgramRaw extends BaseRequestHandler<DatagramRequest> {
  * shutdown(), "hold" waits 0.8 s.
  */
 export class DgramScript extends DatagramRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     const text = decoder.decode(this.packet);
     if (text === "slow") await delay(600);
@@ -192,6 +231,9 @@ export class DgramScript extends DatagramRequestHandler {
 
 /** Greets with a field a subclass initialises, over datagrams. */
 export class DgramGreeter extends DatagramRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   greeting = "field-initialised";
   seen_in_setup = "";
 
@@ -207,6 +249,9 @@ export class DgramGreeter extends DatagramRequestHandler {
 
 /** Echoes lines; "slow" lines are answered after 0.6 s. */
 export class SlowLine extends StreamRequestHandler {
+  /** Workers import this handler from here, whoever the main module is. */
+  static module: string = import.meta.url;
+
   override async handle(): Promise<void> {
     for await (const line of this.rfile) {
       if (decoder.decode(line) === "slow\n") await delay(600);
