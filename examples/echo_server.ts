@@ -1,0 +1,103 @@
+// deno run --allow-net=127.0.0.1:9999 examples/echo_server.ts
+// Ports the first "socket server" of /work/shared/tutorials/000_1006c350b253919f.txt
+// (section "socket server"): bind 127.0.0.1:9999, listen(5), then forever
+// accept() a client, recv() what it sends, print it and answer. The tutorial
+// answers a fixed text; an echo server sends the bytes back, and keeps doing
+// so until the client closes (recv() returns b"", as in the TCP server of
+// 002_dc45f74b7bdf75d1.txt §04.03), so longer messages come back whole.
+//
+// Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (serve N
+// clients, then exit; 0, the default, runs until SIGINT or SIGTERM).
+import { parseArgs } from "node:util";
+import {
+  AF_INET,
+  SO_REUSEADDR,
+  SOCK_STREAM,
+  type Socket,
+  socket,
+  SOL_SOCKET,
+} from "../net/mod.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "9999" },
+    count: { type: "string", default: "0" },
+  },
+});
+const port = Number(flags.port);
+const count = Number(flags.count);
+if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
+  console.error("--port and --count must be integers, --count 0 or more");
+  Deno.exit(2);
+}
+
+const decoder = new TextDecoder();
+
+// ip_port = ('127.0.0.1',9999)
+const ip_port: [string, number] = [flags.host, port];
+
+// sk = socket.socket()
+await using sk = socket(AF_INET, SOCK_STREAM);
+// sk.setsockopt(SOL_SOCKET,SO_REUSEADDR,1): restart at once on the same port
+sk.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+sk.bind(ip_port);
+sk.listen(5);
+
+// Ctrl-C (SIGINT) or SIGTERM closes the listening socket, which ends the
+// pending accept(); a client being served is finished first.
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  console.log("stopping");
+  void sk.close();
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+
+const [host, bound_port] = sk.getsockname() as [string, number];
+console.log(`listening on ${host}:${bound_port}`);
+
+let served = 0;
+while (!stopping && (count === 0 || served < count)) {
+  console.log("server waiting...");
+  // conn,addr = sk.accept()
+  let conn: Socket;
+  let addr: [string, number];
+  try {
+    let address;
+    [conn, address] = await sk.accept();
+    addr = address as [string, number];
+  } catch (err) {
+    if (stopping) break;
+    throw err;
+  }
+  console.log(`connection from ${addr[0]}:${addr[1]}`);
+  try {
+    while (true) {
+      // client_data = conn.recv(1024)
+      const client_data = await conn.recv(1024);
+      if (client_data.length === 0) break; // the client closed
+      // print client_data
+      console.log(
+        `received ${client_data.length} bytes: ${
+          JSON.stringify(decoder.decode(client_data))
+        }`,
+      );
+      // conn.sendall(...): send back what came in
+      await conn.sendall(client_data);
+      console.log(`sent ${client_data.length} bytes back`);
+    }
+  } catch (err) {
+    // A client that resets the connection must not stop the server.
+    console.log(`client ${addr[0]}:${addr[1]} failed: ${err}`);
+  } finally {
+    // conn.close()
+    await conn.close();
+  }
+  console.log(`closed ${addr[0]}:${addr[1]}`);
+  served++;
+}
+Deno.removeSignalListener("SIGINT", stop);
+Deno.removeSignalListener("SIGTERM", stop);
