@@ -1,0 +1,76 @@
+// deno run --allow-net=127.0.0.1:7777,127.0.0.1:7778 examples/select_two_ports.ts
+// Ports "one select over two ports" of
+// /work/shared/tutorials/004_3c27c32903d497c7.txt (section 利用select监听多个端口):
+// two listening sockets, one select() with a 1-second timeout; whichever
+// has a connection waiting accepts it and sends the client its own address.
+//
+// Flags: --host (the tutorial's 127.0.0.1), --port and --port2 (7777 and
+// 7778), --count N (exit after N clients; 0, the default, runs until SIGINT
+// or SIGTERM). The tutorial never closes the accepted sockets; we close
+// each one once the reply is sent, or the process would keep them all.
+import { parseArgs } from "node:util";
+import { select } from "../mux/mod.ts";
+import { type Address, socket } from "../net/mod.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "7777" },
+    port2: { type: "string", default: "7778" },
+    count: { type: "string", default: "0" },
+  },
+});
+const count = Number(flags.count);
+for (const n of [flags.port, flags.port2, flags.count]) {
+  if (!Number.isInteger(Number(n))) {
+    console.error("--port, --port2 and --count must be integers");
+    Deno.exit(2);
+  }
+}
+
+// Python's repr() of an address tuple: ('127.0.0.1', 50000)
+function repr(address: Address): string {
+  const [host, port] = address as [string, number];
+  return `('${host}', ${port})`;
+}
+
+const sk1 = socket();
+sk1.bind([flags.host, Number(flags.port)]);
+sk1.listen(5);
+sk1.setblocking(false);
+
+const sk2 = socket();
+sk2.bind([flags.host, Number(flags.port2)]);
+sk2.listen(5);
+sk2.setblocking(false);
+
+let stopping = false;
+const stop = () => stopping = true; // seen within a second: select's timeout
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+
+console.log(
+  `listening on ${repr(sk1.getsockname())} and ${repr(sk2.getsockname())}`,
+);
+
+let served = 0;
+while (!stopping && (count === 0 || served < count)) {
+  const [readable, _writeable, _errable] = await select(
+    [sk1, sk2],
+    [],
+    [],
+    1,
+  );
+  for (const s of readable) {
+    const [cnn, add] = await s.accept();
+    await cnn.sendall(repr(add)); // cnn.sendall(repr(add))
+    console.log(repr(add), "on port", (s.getsockname() as [string, number])[1]);
+    await cnn.close();
+    served++;
+  }
+}
+
+await sk1.close();
+await sk2.close();
+Deno.removeSignalListener("SIGINT", stop);
+Deno.removeSignalListener("SIGTERM", stop);
