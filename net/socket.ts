@@ -82,7 +82,7 @@ import {
   EPROTONOSUPPORT,
   ESOCKTNOSUPPORT,
 } from "./errno.ts";
-import { _oserror, _to_oserror } from "./_map_error.ts";
+import { _to_oserror } from "./_map_error.ts";
 import {
   _check_port,
   type _Endpoint,
@@ -1842,7 +1842,7 @@ export class Socket implements AsyncDisposable {
     return this.#eof || this.#rd_shut ? EMPTY : undefined;
   }
 
-  async #recv_datagram(flags: number): Promise<[Uint8Array, Deno.Addr]> {
+  #recv_datagram(flags: number): Promise<[Uint8Array, Deno.Addr]> {
     if (!this.#dgram) {
       if (this.family === AF_UNIX) {
         throw new OSError(EINVAL, "Invalid argument: bind the socket first");
