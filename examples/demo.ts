@@ -1,46 +1,92 @@
-// The tour: `deno task demo`, or
-//   deno run --allow-net=127.0.0.1 examples/demo.ts
-// Starts an echo server on a free loopback port with Python's socket calls,
-// talks to it, and prints each step.
+// deno run --allow-net=127.0.0.1 --allow-read=. --unstable-net examples/demo.ts
+// The tour, also `deno task demo`. --allow-read loads the threaded server's
+// workers; --unstable-net lets them share the port with SO_REUSEPORT.
+//
+// Starts a blocking, a selector and a threaded socketserver on free loopback
+// ports, talks to each with Python-style socket calls, prints what happens,
+// and exits 0.
 import {
-  AF_INET,
   create_connection,
-  SOCK_STREAM,
+  SelectorTCPServer,
   type Socket,
-  socket,
-} from "../net/mod.ts";
+  StreamRequestHandler,
+  TCPServer,
+  ThreadingTCPServer,
+} from "../mod.ts";
 
-const text = new TextDecoder();
+/** Echoes each line back in upper case, saying which server and thread. */
+export class Shout extends StreamRequestHandler {
+  static module: string = import.meta.url;
 
-async function echo_once(server: Socket): Promise<void> {
-  const [conn, addr] = await server.accept();
-  await using _conn = conn;
-  console.log(`  server: accepted a connection from ${JSON.stringify(addr)}`);
-  for (;;) {
-    const data = await conn.recv(1024);
-    if (data.length === 0) break; // the client closed its side
-    console.log(`  server: echoing ${JSON.stringify(text.decode(data))}`);
-    await conn.sendall(data);
+  override async handle(): Promise<void> {
+    for await (const line of this.rfile) {
+      const text = new TextDecoder().decode(line).trimEnd();
+      const where = typeof WorkerGlobalScope === "undefined"
+        ? "main thread"
+        : "a worker";
+      await this.wfile.write(`${text.toUpperCase()} (from ${where})\n`);
+    }
   }
 }
 
-console.log("1. A TCP echo server, written as in Python:");
-await using server = socket(AF_INET, SOCK_STREAM);
-server.bind(["127.0.0.1", 0]);
-server.listen(5);
-const address = server.getsockname() as [string, number];
-console.log(`  server: listening on ${JSON.stringify(address)}`);
-const serving = echo_once(server);
+declare const WorkerGlobalScope: unknown;
+const decoder = new TextDecoder();
 
-await using client = await create_connection(address, 5);
-for (const line of ["hello", "你好, socket"]) {
-  await client.sendall(line);
-  const reply = text.decode(await client.recv(1024));
-  console.log(
-    `  client: sent ${JSON.stringify(line)}, got ${JSON.stringify(reply)}`,
-  );
-  if (reply !== line) throw new Error(`Echo failed: ${reply}`);
+async function ask(client: Socket, line: string): Promise<string> {
+  await client.sendall(`${line}\n`);
+  let reply = "";
+  while (!reply.endsWith("\n")) {
+    const data = await client.recv(1024);
+    if (data.length === 0) break;
+    reply += decoder.decode(data);
+  }
+  return reply.trimEnd();
 }
-await client.close();
-await serving;
-console.log("Done: every byte came back.");
+
+type ServerClass = {
+  new (address: [string, number], handler: typeof Shout): TCPServer;
+  readonly name: string;
+};
+
+async function tour(title: string, Server: ServerClass, clients: number) {
+  console.log(`\n${title}`);
+  await using server = new Server(["127.0.0.1", 0], Shout);
+  const [host, port] = server.server_address as [string, number];
+  console.log(`  ${Server.name} listening on ${host}:${port}`);
+  const serving = server.serve_forever(0.05);
+  const start = performance.now();
+  // Each client connects, asks twice, and closes; all at once.
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      await using client = await create_connection([host, port], 10);
+      for (const word of [`hello ${i}`, `你好 ${i}`]) {
+        const reply = await ask(client, word);
+        console.log(`  client ${i}: sent "${word}", got "${reply}"`);
+      }
+    }),
+  );
+  const ms = (performance.now() - start).toFixed(0);
+  console.log(`  ${clients} clients served in ${ms} ms`);
+  await server.shutdown();
+  await serving;
+}
+
+if (import.meta.main) {
+  console.log("pysock: Python's socketserver, on Deno.");
+  await tour(
+    "1. TCPServer: blocking, one client at a time (as Python's)",
+    TCPServer,
+    2,
+  );
+  await tour(
+    "2. SelectorTCPServer: many clients at once on one thread",
+    SelectorTCPServer,
+    3,
+  );
+  await tour(
+    "3. ThreadingTCPServer: handlers in a pool of Web Workers",
+    ThreadingTCPServer,
+    3,
+  );
+  console.log("\nDone: every server answered every client.");
+}

@@ -33,3 +33,5 @@ export * from "./stream.ts";
 export * from "./datagram.ts";
 export * from "./handlers.ts";
 export * from "./mixins.ts";
+export * from "./threading.ts";
+export * from "./forking.ts";

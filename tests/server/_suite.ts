@@ -494,7 +494,7 @@ export function server_suite(kind: ServerKind): void {
       assert.ok(fired > 0);
       assert.ok(performance.now() - fired < 200 + 3000);
       assert.ok(stopping !== null);
-      await within(stopping, 1000, "shutdown");
+      await within(stopping, 2000, "shutdown");
     } finally {
       await server.server_close();
     }
@@ -523,10 +523,10 @@ export function server_suite(kind: ServerKind): void {
   test("shutdown() before serve_forever() or twice never hangs", async (env) => {
     const server = new kind.Server(env.address(), Echo);
     try {
-      await within(server.shutdown(), 1000, "shutdown before serving");
-      await within(server.shutdown(), 1000, "a second shutdown");
+      await within(server.shutdown(), 2000, "shutdown before serving");
+      await within(server.shutdown(), 2000, "a second shutdown");
       // As in Python, a stop requested before serving ends the next serve.
-      await within(server.serve_forever(POLL), 2000, "serve_forever");
+      await within(server.serve_forever(POLL), 8000, "serve_forever");
       const run = server.serve_forever(POLL);
       await echo_once(env, server);
       await within(
@@ -534,7 +534,7 @@ export function server_suite(kind: ServerKind): void {
         2000,
         "two shutdowns",
       );
-      await within(run, 1000, "serve_forever");
+      await within(run, 2000, "serve_forever");
     } finally {
       await server.server_close();
     }
@@ -596,7 +596,7 @@ export function server_suite(kind: ServerKind): void {
         // finish() still sent what was written before the throw.
         assert.equal(await ask(c, server.server_address, "boom"), "partial");
         assert.equal(await ask(c, server.server_address, "ok"), "ok");
-        await until(() => server.errors.length > 0, 2000, "handle_error");
+        await until(() => server.errors.length > 0, 8000, "handle_error");
         assert.equal(server.errors.length, 1);
         const [request, address, error] = server.errors[0]!;
         assert.ok(Array.isArray(request));
@@ -636,7 +636,7 @@ export function server_suite(kind: ServerKind): void {
           client_address = c.getsockname();
           assert.equal(await ask(c, server.server_address, "boom"), "partial");
         }
-        await until(() => lines.length >= 4, 2000, "the log");
+        await until(() => lines.length >= 4, 8000, "the log");
       });
       const text = lines.join("\n");
       assert.ok(text.startsWith("-".repeat(40)), text);
@@ -703,23 +703,23 @@ export function server_suite(kind: ServerKind): void {
     try {
       assert.equal(server.timeout, 0.1);
       let t0 = performance.now();
-      await within(server.handle_request(), 3000, "handle_request");
+      await within(server.handle_request(), 8000, "handle_request");
       assert.equal(server.timeouts, 1);
       assert.ok(performance.now() - t0 >= 90);
       // One request: handled, no timeout.
       const handled = server.handle_request();
       await echo_once(env, server);
-      await within(handled, 3000, "handle_request");
+      await within(handled, 8000, "handle_request");
       assert.equal(server.timeouts, 1);
       // An instance may override the class default.
       server.timeout = 0.05;
       t0 = performance.now();
-      await within(server.handle_request(), 3000, "handle_request");
+      await within(server.handle_request(), 8000, "handle_request");
       assert.equal(server.timeouts, 2);
       // The socket's own timeout counts too.
       server.timeout = null;
       server.socket.settimeout(0.05);
-      await within(server.handle_request(), 3000, "handle_request");
+      await within(server.handle_request(), 8000, "handle_request");
       assert.equal(server.timeouts, 3);
     } finally {
       await server.server_close();
@@ -744,7 +744,7 @@ export function server_suite(kind: ServerKind): void {
     try {
       const run = server.serve_forever(30);
       for (let i = 0; i < 3; i++) await echo_once(env, server, `r${i}`);
-      await until(() => server.actions >= 3, 3000, "service_actions");
+      await until(() => server.actions >= 3, 8000, "service_actions");
       await delay(100);
       assert.equal(server.actions, 3);
       const stopping = server.shutdown();
@@ -923,7 +923,7 @@ export function server_suite(kind: ServerKind): void {
       } else {
         client = env.dgram();
         await client.sendto("hold", server.server_address);
-        await until(() => server.active_requests > 0, 2000, "the handler");
+        await until(() => server.active_requests > 0, 8000, "the handler");
       }
       await server.shutdown();
       await run;
@@ -955,13 +955,13 @@ export function server_suite(kind: ServerKind): void {
         assert.equal(await chat(client, "x\n"), "x\n");
       } else {
         await env.dgram().sendto("hold", server.server_address);
-        await until(() => server.active_requests > 0, 2000, "the handler");
+        await until(() => server.active_requests > 0, 8000, "the handler");
       }
       await server.shutdown();
       await run;
       await server.server_close();
       assert.equal(server.active_requests, 1);
-      await until(() => server.active_requests === 0, 3000, "the handler");
+      await until(() => server.active_requests === 0, 8000, "the handler");
     });
   }
 
@@ -1005,7 +1005,7 @@ export function server_suite(kind: ServerKind): void {
         }
         // The idle one was closed by the server (EOF, not our 5 s timeout).
         assert.equal((await idle.recv(10)).length, 0);
-        await until(() => server.errors.length > 0, 2000, "handle_error");
+        await until(() => server.errors.length > 0, 8000, "handle_error");
         assert.ok(server.errors[0]![2] instanceof TimeoutError);
         assert.equal(server.errors.length, 1);
         assert.equal(await chat(busy, "still\n"), "still\n");

@@ -1,0 +1,936 @@
+/**
+ * Threaded servers: handlers run in a pool of Web Workers, so CPU-bound
+ * handlers use every core. `ThreadingMixIn` and the ready-made
+ * `ThreadingTCPServer`, `ThreadingUDPServer`, `ThreadingUnixStreamServer`
+ * and `ThreadingUnixDatagramServer`.
+ *
+ * Where requests cross into workers. Deno cannot move a connection to
+ * another thread, so a TCP worker opens listeners of its own on the
+ * server's port with SO_REUSEPORT (`--unstable-net`, `"unstable": ["net"]`
+ * in deno.json) and serves what the kernel queues there. The main thread's
+ * listener, bound by the constructor as in Python, stays open until
+ * `server_close()`: connections made before `serve_forever()` queue there
+ * (as in Python) and are served once it runs, and no connection is ever
+ * reset by a listener going away while the server lives. What the main
+ * listener accepts is relayed to the least busy worker: its bytes cross as
+ * messages, and the handler gets one end of a loopback socket pair as
+ * `request`. Each worker opens 8 listeners, so that relayed share is
+ * 1 / (8 * max_workers + 1) of the connections. Datagram and Unix servers
+ * relay every request; Unix datagram replies leave from an unbound socket
+ * (Deno cannot send on a Unix datagram socket while it receives).
+ *
+ * The kernel spreads connections by a hash of the addresses, not by load:
+ * a worker busy with CPU-bound work holds up the connections queued to it
+ * while other workers idle (bench/server_threaded_bench.ts measures it).
+ * Any process of the same user may join a SO_REUSEPORT port group.
+ *
+ * `handle_request()` serves through the main listener; once
+ * `serve_forever()` ran, workers keep their listeners open but paused, and
+ * the connections the kernel queues there wait for the next
+ * `serve_forever()`, as they would in Python's backlog.
+ *
+ * Workers load `server/_worker.ts`, which imports the handler module:
+ * `--allow-read` must cover both, and relayed connections need
+ * `--allow-net=127.0.0.1`.
+ *
+ * @example A threaded echo server whose script is its own handler module
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read echo.ts
+ * import { StreamRequestHandler, ThreadingTCPServer } from "@pysock/pysock/server";
+ * import { create_connection } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends StreamRequestHandler {
+ *   override async handle() {
+ *     for await (const line of this.rfile) await this.wfile.write(line);
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   await using server = new ThreadingTCPServer(["127.0.0.1", 0], Echo);
+ *   const serving = server.serve_forever(0.05);
+ *   await using client = await create_connection(server.server_address);
+ *   await client.sendall("hi\n");
+ *   assert.equal(new TextDecoder().decode(await client.recv(10)), "hi\n");
+ *   await client.close();
+ *   await server.shutdown();
+ *   await serving;
+ * }
+ * ```
+ * @module
+ */
+import type { Address, Socket } from "../net/mod.ts";
+import type { RequestHandlerClass, ServeOptions } from "./base.ts";
+import { UDPServer, UnixDatagramServer } from "./datagram.ts";
+import type { DatagramRequest } from "./handlers.ts";
+import type { ServerConstructor } from "./mixins.ts";
+import { TCPServer, UnixStreamServer } from "./stream.ts";
+import {
+  type BaseHooks,
+  cores,
+  Front,
+  type PoolServer,
+  prepare,
+  reuse_port,
+} from "./_pool.ts";
+
+/**
+ * What {@linkcode ThreadingMixIn} adds to a server.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ThreadingMixInServer } from "@pysock/pysock/server";
+ * const settings: Pick<ThreadingMixInServer, "max_workers"> = { max_workers: 2 };
+ * ```
+ */
+export interface ThreadingMixInServer {
+  /** How many workers run the handlers; read when serving starts. */
+  max_workers: number;
+  /** When true, `server_close()` ends workers without waiting for handlers. */
+  daemon_threads: boolean;
+  /** When true, `server_close()` waits for the running handlers. */
+  block_on_close: boolean;
+  /** How many handlers run now, in every worker. */
+  readonly active_requests: number;
+  /** How many workers run now. */
+  readonly active_workers: number;
+}
+
+const threaded_servers: WeakSet<object> = new WeakSet();
+
+/**
+ * Python's `ThreadingMixIn` as a function: `ThreadingMixIn(Base)` returns a
+ * subclass of `Base` whose handlers run in a pool of Web Workers, as the
+ * ready-made {@linkcode ThreadingTCPServer} and its siblings do (read there
+ * how requests reach the workers and how the handler is found).
+ * `server instanceof ThreadingMixIn` is true for every threaded server.
+ *
+ * @param Base The server class to extend: `TCPServer`, `UDPServer`, their
+ *   Unix siblings or a subclass of one.
+ * @returns The threaded subclass.
+ *
+ * @example Mixing into a custom server
+ * ```ts ignore
+ * // logging.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read logging.ts
+ * import { StreamRequestHandler, TCPServer, ThreadingMixIn } from "@pysock/pysock/server";
+ * import assert from "node:assert/strict";
+ *
+ * export class Hello extends StreamRequestHandler {
+ *   override async handle() {
+ *     await this.wfile.write("hello\n");
+ *   }
+ * }
+ * class Quiet extends TCPServer {
+ *   override handle_error() {}
+ * }
+ * if (import.meta.main) {
+ *   const Threaded = ThreadingMixIn(Quiet);
+ *   await using server = new Threaded(["127.0.0.1", 0], Hello);
+ *   assert.ok(server instanceof ThreadingMixIn);
+ * }
+ * ```
+ */
+export function ThreadingMixIn<C extends ServerConstructor>(
+  Base: C,
+  // deno-lint-ignore no-explicit-any
+): C & (new (...args: any[]) => ThreadingMixInServer) & {
+  max_workers: number;
+  daemon_threads: boolean;
+  block_on_close: boolean;
+} {
+  abstract class Mixed extends Base implements ThreadingMixInServer {
+    static max_workers: number = cores();
+    static daemon_threads = false;
+    static block_on_close = true;
+    max_workers: number;
+    daemon_threads: boolean;
+    block_on_close: boolean;
+    #front: Front;
+
+    // deno-lint-ignore no-explicit-any
+    constructor(...args: any[]) {
+      const spec = prepare(new.target, args[1]);
+      super(...args);
+      const cls = this.constructor as unknown as ThreadingMixInServer;
+      this.max_workers = cls.max_workers;
+      this.daemon_threads = cls.daemon_threads;
+      this.block_on_close = cls.block_on_close;
+      this.#front = new Front(
+        this as unknown as PoolServer,
+        "worker",
+        spec,
+        this.constructor.name,
+      );
+      threaded_servers.add(this);
+    }
+
+    get active_workers(): number {
+      return this.#front.pool.size;
+    }
+
+    get active_requests(): number {
+      return this.#front.pool.active;
+    }
+
+    server_bind(): void {
+      reuse_port(this as unknown as PoolServer);
+      (Base.prototype as { server_bind?: () => void }).server_bind?.call(this);
+    }
+
+    override serve_forever(
+      poll_interval: number = 0.5,
+      options: ServeOptions = {},
+    ): Promise<void> {
+      return this.#front.serve_forever(poll_interval, options, this.#base());
+    }
+
+    override shutdown(): Promise<void> {
+      return this.#front.shutdown(this.#base());
+    }
+
+    override handle_request(): Promise<void> {
+      return this.#front.handle_request(this.#base());
+    }
+
+    override process_request(
+      request: unknown,
+      client_address: Address,
+    ): void | Promise<void> {
+      return this.#front.process_request(request, client_address);
+    }
+
+    override server_close(): void | Promise<void> {
+      if (!(#front in this)) return super.server_close();
+      return this.#front.server_close(this.#base());
+    }
+
+    #base(): BaseHooks {
+      return {
+        serve_forever: (p, o) => super.serve_forever(p, o),
+        shutdown: () => super.shutdown(),
+        handle_request: () => super.handle_request(),
+        server_close: () => super.server_close(),
+      };
+    }
+  }
+  return Mixed as unknown as
+    & C
+    // deno-lint-ignore no-explicit-any
+    & (new (...args: any[]) => ThreadingMixInServer)
+    & { max_workers: number; daemon_threads: boolean; block_on_close: boolean };
+}
+
+Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
+  value: (value: unknown) =>
+    typeof value === "object" && value !== null && threaded_servers.has(value),
+});
+
+/**
+ * TCPServer whose handlers run in a pool of Web Workers (`max_workers`, default
+ * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
+ * {@linkcode TCPServer}. Where requests cross: each worker listens on the server's port itself (SO_REUSEPORT, so `--unstable-net`) and serves the connections the kernel hands it; the main thread relays the connections its own listener accepts.
+ *
+ * The handler class must be exported by its module, which each worker
+ * imports by URL: a class of the main module works as it is (guard the code
+ * that starts the server with `if (import.meta.main)`); a class of another
+ * module needs `static module = import.meta.url`. A class that cannot be
+ * found makes the constructor throw a `RangeError` that says so. Loading the
+ * worker needs `--allow-read` for the library and the handler module.
+ *
+ * Inside a worker, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error` and
+ * `verify_request` of this class run in the main thread (with `null` as the
+ * request when the worker holds the connection); the other request hooks
+ * run in the worker with their default behaviour.
+ *
+ * A worker that dies (a handler calls `self.close()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every worker from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read echo.ts
+ * import { ThreadingTCPServer, StreamRequestHandler } from "@pysock/pysock/server";
+ * import { create_connection } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends StreamRequestHandler {
+ *   override async handle() {
+ *     for await (const line of this.rfile) await this.wfile.write(line);
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   await using server = new ThreadingTCPServer(["127.0.0.1", 0], Echo);
+ *   const serving = server.serve_forever(0.05);
+ *   await using client = await create_connection(server.server_address);
+ *   await client.sendall("hi\n");
+ *   assert.equal(new TextDecoder().decode(await client.recv(10)), "hi\n");
+ *   await client.close();
+ *   await server.shutdown();
+ *   await serving;
+ * }
+ * ```
+ */
+export class ThreadingTCPServer extends TCPServer {
+  /** Default of `max_workers`: the number of cores. */
+  static max_workers: number = cores();
+  /** Default of `daemon_threads`: false. */
+  static daemon_threads: boolean = false;
+  /** Default of `block_on_close`: true. */
+  static block_on_close: boolean = true;
+
+  /** How many workers run the handlers; read when serving starts. */
+  max_workers: number;
+  /** When true, `server_close()` ends the workers without waiting for their handlers. */
+  daemon_threads: boolean;
+  /** When true, `server_close()` waits for the running handlers. */
+  block_on_close: boolean;
+  #front: Front;
+
+  /**
+   * Checks that a worker can find the handler, then creates the socket
+   * and, when `bind_and_activate`, binds it as {@linkcode TCPServer} does.
+   *
+   * @param server_address Where to listen; port 0 picks a free port.
+   * @param RequestHandlerClass The handler class: exported by its module.
+   * @param bind_and_activate Bind now.
+   * @throws {RangeError} When the handler class is not exported where a
+   *   worker looks for it; the message says how to fix it.
+   * @throws {OSError} When binding fails.
+   */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<Socket>,
+    bind_and_activate: boolean = true,
+  ) {
+    const spec = prepare(new.target, RequestHandlerClass);
+    super(server_address, RequestHandlerClass, bind_and_activate);
+    const cls = this.constructor as typeof ThreadingTCPServer;
+    this.max_workers = cls.max_workers;
+    this.daemon_threads = cls.daemon_threads;
+    this.block_on_close = cls.block_on_close;
+    this.#front = new Front(
+      this as unknown as PoolServer,
+      "worker",
+      spec,
+      cls.name,
+    );
+    threaded_servers.add(this);
+  }
+
+  /** How many workers run now. */
+  get active_workers(): number {
+    return this.#front.pool.size;
+  }
+
+  /** How many handlers run now, in every worker or child. */
+  get active_requests(): number {
+    return this.#front.pool.active;
+  }
+
+  /** Sets SO_REUSEPORT (TCP), then binds. */
+  override server_bind(): void {
+    reuse_port(this);
+    super.server_bind();
+  }
+
+  /**
+   * Starts the workers (they listen before this yields to
+   * requests), then serves until `shutdown()`.
+   *
+   * @param poll_interval Seconds between checks for a stop request.
+   * @param options An `AbortSignal` that stops the server.
+   * @returns A Promise that resolves once the server stopped.
+   */
+  override serve_forever(
+    poll_interval: number = 0.5,
+    options: ServeOptions = {},
+  ): Promise<void> {
+    return this.#front.serve_forever(poll_interval, options, this.#base());
+  }
+
+  /**
+   * Stops `serve_forever`; resolves once no worker takes new requests.
+   *
+   * @returns A Promise that resolves after `serve_forever` returned.
+   */
+  override shutdown(): Promise<void> {
+    return this.#front.shutdown(this.#base());
+  }
+
+  /**
+   * Starts the workers if needed, then handles one request the
+   * main thread receives.
+   *
+   * @returns A Promise that resolves once the request was handed over.
+   */
+  override handle_request(): Promise<void> {
+    return this.#front.handle_request(this.#base());
+  }
+
+  /**
+   * Hands the request to the least busy worker and returns.
+   *
+   * @param request The request.
+   * @param client_address The client's address.
+   */
+  override process_request(
+    request: Socket,
+    client_address: Address,
+  ): void | Promise<void> {
+    return this.#front.process_request(request, client_address);
+  }
+
+  /** Closes the socket and ends every worker (see `block_on_close`). */
+  override server_close(): void | Promise<void> {
+    if (!(#front in this)) return super.server_close();
+    return this.#front.server_close(this.#base());
+  }
+
+  #base(): BaseHooks {
+    return {
+      serve_forever: (p, o) => super.serve_forever(p, o),
+      shutdown: () => super.shutdown(),
+      handle_request: () => super.handle_request(),
+      server_close: () => super.server_close(),
+    };
+  }
+}
+
+/**
+ * UDPServer whose handlers run in a pool of Web Workers (`max_workers`, default
+ * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
+ * {@linkcode UDPServer}. Where requests cross: the main thread receives each datagram and posts it to the least busy worker; replies the handler sends come back to the main thread, which sends them from the server's socket.
+ *
+ * The handler class must be exported by its module, which each worker
+ * imports by URL: a class of the main module works as it is (guard the code
+ * that starts the server with `if (import.meta.main)`); a class of another
+ * module needs `static module = import.meta.url`. A class that cannot be
+ * found makes the constructor throw a `RangeError` that says so. Loading the
+ * worker needs `--allow-read` for the library and the handler module.
+ *
+ * Inside a worker, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error` and
+ * `verify_request` of this class run in the main thread (with `null` as the
+ * request when the worker holds the connection); the other request hooks
+ * run in the worker with their default behaviour.
+ *
+ * A worker that dies (a handler calls `self.close()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every worker from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // upper.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read upper.ts
+ * import { DatagramRequestHandler, ThreadingUDPServer } from "@pysock/pysock/server";
+ * import { AF_INET, SOCK_DGRAM, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Upper extends DatagramRequestHandler {
+ *   override handle() {
+ *     this.wfile.write(new TextDecoder().decode(this.rfile.read()).toUpperCase());
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   await using server = new ThreadingUDPServer(["127.0.0.1", 0], Upper);
+ *   const serving = server.serve_forever(0.05);
+ *   await using client = socket(AF_INET, SOCK_DGRAM);
+ *   await client.sendto("abc", server.server_address);
+ *   const [data] = await client.recvfrom(100);
+ *   assert.equal(new TextDecoder().decode(data), "ABC");
+ *   await server.shutdown();
+ *   await serving;
+ * }
+ * ```
+ */
+export class ThreadingUDPServer extends UDPServer {
+  /** Default of `max_workers`: the number of cores. */
+  static max_workers: number = cores();
+  /** Default of `daemon_threads`: false. */
+  static daemon_threads: boolean = false;
+  /** Default of `block_on_close`: true. */
+  static block_on_close: boolean = true;
+
+  /** How many workers run the handlers; read when serving starts. */
+  max_workers: number;
+  /** When true, `server_close()` ends the workers without waiting for their handlers. */
+  daemon_threads: boolean;
+  /** When true, `server_close()` waits for the running handlers. */
+  block_on_close: boolean;
+  #front: Front;
+
+  /**
+   * Checks that a worker can find the handler, then creates the socket
+   * and, when `bind_and_activate`, binds it as {@linkcode UDPServer} does.
+   *
+   * @param server_address Where to listen; port 0 picks a free port.
+   * @param RequestHandlerClass The handler class: exported by its module.
+   * @param bind_and_activate Bind now.
+   * @throws {RangeError} When the handler class is not exported where a
+   *   worker looks for it; the message says how to fix it.
+   * @throws {OSError} When binding fails.
+   */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
+    bind_and_activate: boolean = true,
+  ) {
+    const spec = prepare(new.target, RequestHandlerClass);
+    super(server_address, RequestHandlerClass, bind_and_activate);
+    const cls = this.constructor as typeof ThreadingUDPServer;
+    this.max_workers = cls.max_workers;
+    this.daemon_threads = cls.daemon_threads;
+    this.block_on_close = cls.block_on_close;
+    this.#front = new Front(
+      this as unknown as PoolServer,
+      "worker",
+      spec,
+      cls.name,
+    );
+    threaded_servers.add(this);
+  }
+
+  /** How many workers run now. */
+  get active_workers(): number {
+    return this.#front.pool.size;
+  }
+
+  /** How many handlers run now, in every worker or child. */
+  get active_requests(): number {
+    return this.#front.pool.active;
+  }
+
+  /** Sets SO_REUSEPORT (TCP), then binds. */
+  override server_bind(): void {
+    reuse_port(this);
+    super.server_bind();
+  }
+
+  /**
+   * Starts the workers (they listen before this yields to
+   * requests), then serves until `shutdown()`.
+   *
+   * @param poll_interval Seconds between checks for a stop request.
+   * @param options An `AbortSignal` that stops the server.
+   * @returns A Promise that resolves once the server stopped.
+   */
+  override serve_forever(
+    poll_interval: number = 0.5,
+    options: ServeOptions = {},
+  ): Promise<void> {
+    return this.#front.serve_forever(poll_interval, options, this.#base());
+  }
+
+  /**
+   * Stops `serve_forever`; resolves once no worker takes new requests.
+   *
+   * @returns A Promise that resolves after `serve_forever` returned.
+   */
+  override shutdown(): Promise<void> {
+    return this.#front.shutdown(this.#base());
+  }
+
+  /**
+   * Starts the workers if needed, then handles one request the
+   * main thread receives.
+   *
+   * @returns A Promise that resolves once the request was handed over.
+   */
+  override handle_request(): Promise<void> {
+    return this.#front.handle_request(this.#base());
+  }
+
+  /**
+   * Hands the request to the least busy worker and returns.
+   *
+   * @param request The request.
+   * @param client_address The client's address.
+   */
+  override process_request(
+    request: DatagramRequest,
+    client_address: Address,
+  ): void | Promise<void> {
+    return this.#front.process_request(request, client_address);
+  }
+
+  /** Closes the socket and ends every worker (see `block_on_close`). */
+  override server_close(): void | Promise<void> {
+    if (!(#front in this)) return super.server_close();
+    return this.#front.server_close(this.#base());
+  }
+
+  #base(): BaseHooks {
+    return {
+      serve_forever: (p, o) => super.serve_forever(p, o),
+      shutdown: () => super.shutdown(),
+      handle_request: () => super.handle_request(),
+      server_close: () => super.server_close(),
+    };
+  }
+}
+
+/**
+ * UnixStreamServer whose handlers run in a pool of Web Workers (`max_workers`, default
+ * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
+ * {@linkcode UnixStreamServer}. Where requests cross: the main thread accepts each connection and relays its bytes to the least busy worker, where the handler gets a loopback socket pair's end as `request` (so the worker needs `--allow-net=127.0.0.1`).
+ *
+ * The handler class must be exported by its module, which each worker
+ * imports by URL: a class of the main module works as it is (guard the code
+ * that starts the server with `if (import.meta.main)`); a class of another
+ * module needs `static module = import.meta.url`. A class that cannot be
+ * found makes the constructor throw a `RangeError` that says so. Loading the
+ * worker needs `--allow-read` for the library and the handler module.
+ *
+ * Inside a worker, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error` and
+ * `verify_request` of this class run in the main thread (with `null` as the
+ * request when the worker holds the connection); the other request hooks
+ * run in the worker with their default behaviour.
+ *
+ * A worker that dies (a handler calls `self.close()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every worker from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net --allow-read --allow-write echo.ts
+ * import { ThreadingUnixStreamServer, StreamRequestHandler } from "@pysock/pysock/server";
+ * import { AF_UNIX, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends StreamRequestHandler {
+ *   override async handle() {
+ *     for await (const line of this.rfile) await this.wfile.write(line);
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   const dir = await Deno.makeTempDir();
+ *   {
+ *     await using server = new ThreadingUnixStreamServer(`${dir}/s.sock`, Echo);
+ *     const serving = server.serve_forever(0.05);
+ *     await using client = socket(AF_UNIX);
+ *     await client.connect(`${dir}/s.sock`);
+ *     await client.sendall("hi\n");
+ *     assert.equal(new TextDecoder().decode(await client.recv(10)), "hi\n");
+ *     await client.close();
+ *     await server.shutdown();
+ *     await serving;
+ *   }
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class ThreadingUnixStreamServer extends UnixStreamServer {
+  /** Default of `max_workers`: the number of cores. */
+  static max_workers: number = cores();
+  /** Default of `daemon_threads`: false. */
+  static daemon_threads: boolean = false;
+  /** Default of `block_on_close`: true. */
+  static block_on_close: boolean = true;
+
+  /** How many workers run the handlers; read when serving starts. */
+  max_workers: number;
+  /** When true, `server_close()` ends the workers without waiting for their handlers. */
+  daemon_threads: boolean;
+  /** When true, `server_close()` waits for the running handlers. */
+  block_on_close: boolean;
+  #front: Front;
+
+  /**
+   * Checks that a worker can find the handler, then creates the socket
+   * and, when `bind_and_activate`, binds it as {@linkcode UnixStreamServer} does.
+   *
+   * @param server_address Where to listen; port 0 picks a free port.
+   * @param RequestHandlerClass The handler class: exported by its module.
+   * @param bind_and_activate Bind now.
+   * @throws {RangeError} When the handler class is not exported where a
+   *   worker looks for it; the message says how to fix it.
+   * @throws {OSError} When binding fails.
+   */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<Socket>,
+    bind_and_activate: boolean = true,
+  ) {
+    const spec = prepare(new.target, RequestHandlerClass);
+    super(server_address, RequestHandlerClass, bind_and_activate);
+    const cls = this.constructor as typeof ThreadingUnixStreamServer;
+    this.max_workers = cls.max_workers;
+    this.daemon_threads = cls.daemon_threads;
+    this.block_on_close = cls.block_on_close;
+    this.#front = new Front(
+      this as unknown as PoolServer,
+      "worker",
+      spec,
+      cls.name,
+    );
+    threaded_servers.add(this);
+  }
+
+  /** How many workers run now. */
+  get active_workers(): number {
+    return this.#front.pool.size;
+  }
+
+  /** How many handlers run now, in every worker or child. */
+  get active_requests(): number {
+    return this.#front.pool.active;
+  }
+
+  /** Sets SO_REUSEPORT (TCP), then binds. */
+  override server_bind(): void {
+    reuse_port(this);
+    super.server_bind();
+  }
+
+  /**
+   * Starts the workers (they listen before this yields to
+   * requests), then serves until `shutdown()`.
+   *
+   * @param poll_interval Seconds between checks for a stop request.
+   * @param options An `AbortSignal` that stops the server.
+   * @returns A Promise that resolves once the server stopped.
+   */
+  override serve_forever(
+    poll_interval: number = 0.5,
+    options: ServeOptions = {},
+  ): Promise<void> {
+    return this.#front.serve_forever(poll_interval, options, this.#base());
+  }
+
+  /**
+   * Stops `serve_forever`; resolves once no worker takes new requests.
+   *
+   * @returns A Promise that resolves after `serve_forever` returned.
+   */
+  override shutdown(): Promise<void> {
+    return this.#front.shutdown(this.#base());
+  }
+
+  /**
+   * Starts the workers if needed, then handles one request the
+   * main thread receives.
+   *
+   * @returns A Promise that resolves once the request was handed over.
+   */
+  override handle_request(): Promise<void> {
+    return this.#front.handle_request(this.#base());
+  }
+
+  /**
+   * Hands the request to the least busy worker and returns.
+   *
+   * @param request The request.
+   * @param client_address The client's address.
+   */
+  override process_request(
+    request: Socket,
+    client_address: Address,
+  ): void | Promise<void> {
+    return this.#front.process_request(request, client_address);
+  }
+
+  /** Closes the socket and ends every worker (see `block_on_close`). */
+  override server_close(): void | Promise<void> {
+    if (!(#front in this)) return super.server_close();
+    return this.#front.server_close(this.#base());
+  }
+
+  #base(): BaseHooks {
+    return {
+      serve_forever: (p, o) => super.serve_forever(p, o),
+      shutdown: () => super.shutdown(),
+      handle_request: () => super.handle_request(),
+      server_close: () => super.server_close(),
+    };
+  }
+}
+
+/**
+ * UnixDatagramServer whose handlers run in a pool of Web Workers (`max_workers`, default
+ * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
+ * {@linkcode UnixDatagramServer}. Where requests cross: the main thread receives each datagram and posts it to the least busy worker; replies come back to the main thread, which sends them from the server's socket.
+ *
+ * The handler class must be exported by its module, which each worker
+ * imports by URL: a class of the main module works as it is (guard the code
+ * that starts the server with `if (import.meta.main)`); a class of another
+ * module needs `static module = import.meta.url`. A class that cannot be
+ * found makes the constructor throw a `RangeError` that says so. Loading the
+ * worker needs `--allow-read` for the library and the handler module.
+ *
+ * Inside a worker, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error` and
+ * `verify_request` of this class run in the main thread (with `null` as the
+ * request when the worker holds the connection); the other request hooks
+ * run in the worker with their default behaviour.
+ *
+ * A worker that dies (a handler calls `self.close()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every worker from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net --allow-read --allow-write echo.ts
+ * import { DatagramRequestHandler, ThreadingUnixDatagramServer } from "@pysock/pysock/server";
+ * import { AF_UNIX, SOCK_DGRAM, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends DatagramRequestHandler {
+ *   override handle() {
+ *     this.wfile.write(this.rfile.read());
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   const dir = await Deno.makeTempDir();
+ *   {
+ *     await using server = new ThreadingUnixDatagramServer(`${dir}/server.sock`, Echo);
+ *     const serving = server.serve_forever(0.05);
+ *     await using client = socket(AF_UNIX, SOCK_DGRAM);
+ *     client.bind(`${dir}/client.sock`);
+ *     await client.sendto("hi", `${dir}/server.sock`);
+ *     const [data] = await client.recvfrom(100);
+ *     assert.equal(new TextDecoder().decode(data), "hi");
+ *     await server.shutdown();
+ *     await serving;
+ *   }
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class ThreadingUnixDatagramServer extends UnixDatagramServer {
+  /** Default of `max_workers`: the number of cores. */
+  static max_workers: number = cores();
+  /** Default of `daemon_threads`: false. */
+  static daemon_threads: boolean = false;
+  /** Default of `block_on_close`: true. */
+  static block_on_close: boolean = true;
+
+  /** How many workers run the handlers; read when serving starts. */
+  max_workers: number;
+  /** When true, `server_close()` ends the workers without waiting for their handlers. */
+  daemon_threads: boolean;
+  /** When true, `server_close()` waits for the running handlers. */
+  block_on_close: boolean;
+  #front: Front;
+
+  /**
+   * Checks that a worker can find the handler, then creates the socket
+   * and, when `bind_and_activate`, binds it as {@linkcode UnixDatagramServer} does.
+   *
+   * @param server_address Where to listen; port 0 picks a free port.
+   * @param RequestHandlerClass The handler class: exported by its module.
+   * @param bind_and_activate Bind now.
+   * @throws {RangeError} When the handler class is not exported where a
+   *   worker looks for it; the message says how to fix it.
+   * @throws {OSError} When binding fails.
+   */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
+    bind_and_activate: boolean = true,
+  ) {
+    const spec = prepare(new.target, RequestHandlerClass);
+    super(server_address, RequestHandlerClass, bind_and_activate);
+    const cls = this.constructor as typeof ThreadingUnixDatagramServer;
+    this.max_workers = cls.max_workers;
+    this.daemon_threads = cls.daemon_threads;
+    this.block_on_close = cls.block_on_close;
+    this.#front = new Front(
+      this as unknown as PoolServer,
+      "worker",
+      spec,
+      cls.name,
+    );
+    threaded_servers.add(this);
+  }
+
+  /** How many workers run now. */
+  get active_workers(): number {
+    return this.#front.pool.size;
+  }
+
+  /** How many handlers run now, in every worker or child. */
+  get active_requests(): number {
+    return this.#front.pool.active;
+  }
+
+  /** Sets SO_REUSEPORT (TCP), then binds. */
+  override server_bind(): void {
+    reuse_port(this);
+    super.server_bind();
+  }
+
+  /**
+   * Starts the workers (they listen before this yields to
+   * requests), then serves until `shutdown()`.
+   *
+   * @param poll_interval Seconds between checks for a stop request.
+   * @param options An `AbortSignal` that stops the server.
+   * @returns A Promise that resolves once the server stopped.
+   */
+  override serve_forever(
+    poll_interval: number = 0.5,
+    options: ServeOptions = {},
+  ): Promise<void> {
+    return this.#front.serve_forever(poll_interval, options, this.#base());
+  }
+
+  /**
+   * Stops `serve_forever`; resolves once no worker takes new requests.
+   *
+   * @returns A Promise that resolves after `serve_forever` returned.
+   */
+  override shutdown(): Promise<void> {
+    return this.#front.shutdown(this.#base());
+  }
+
+  /**
+   * Starts the workers if needed, then handles one request the
+   * main thread receives.
+   *
+   * @returns A Promise that resolves once the request was handed over.
+   */
+  override handle_request(): Promise<void> {
+    return this.#front.handle_request(this.#base());
+  }
+
+  /**
+   * Hands the request to the least busy worker and returns.
+   *
+   * @param request The request.
+   * @param client_address The client's address.
+   */
+  override process_request(
+    request: DatagramRequest,
+    client_address: Address,
+  ): void | Promise<void> {
+    return this.#front.process_request(request, client_address);
+  }
+
+  /** Closes the socket and ends every worker (see `block_on_close`). */
+  override server_close(): void | Promise<void> {
+    if (!(#front in this)) return super.server_close();
+    return this.#front.server_close(this.#base());
+  }
+
+  #base(): BaseHooks {
+    return {
+      serve_forever: (p, o) => super.serve_forever(p, o),
+      shutdown: () => super.shutdown(),
+      handle_request: () => super.handle_request(),
+      server_close: () => super.server_close(),
+    };
+  }
+}
