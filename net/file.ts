@@ -218,8 +218,8 @@ export class SocketFile<M extends string = string> {
   #wbuf: Uint8Array | null = null;
   #wlen = 0;
   // Calls run one at a time per direction, as Python's buffered files lock.
-  #rtail: Promise<void> | null = null;
-  #wtail: Promise<void> | null = null;
+  #reads = new Serial();
+  #writes = new Serial();
 
   /**
    * Makes a file over `sock`, as `sock.makefile(mode, options)`.
@@ -690,25 +690,11 @@ export class SocketFile<M extends string = string> {
   }
 
   #serial_read<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#rtail;
-    const run = prev === null ? fn() : prev.then(fn);
-    const tail = run.then(ignore, ignore);
-    this.#rtail = tail;
-    tail.then(() => {
-      if (this.#rtail === tail) this.#rtail = null;
-    });
-    return run;
+    return this.#reads.run(fn);
   }
 
   #serial_write<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#wtail;
-    const run = prev === null ? fn() : prev.then(fn);
-    const tail = run.then(ignore, ignore);
-    this.#wtail = tail;
-    tail.then(() => {
-      if (this.#wtail === tail) this.#wtail = null;
-    });
-    return run;
+    return this.#writes.run(fn);
   }
 
   // ---- binary reads ----
@@ -1009,7 +995,21 @@ export class SocketFile<M extends string = string> {
   }
 }
 
-function ignore(): void {}
+// Runs async calls one after another, in call order, whatever each ends in.
+class Serial {
+  #tail: Promise<unknown> | null = null;
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tail;
+    const run = prev === null ? fn() : prev.then(() => fn(), () => fn());
+    this.#tail = run;
+    const clear = () => {
+      if (this.#tail === run) this.#tail = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
