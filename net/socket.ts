@@ -1380,6 +1380,13 @@ export class Socket implements AsyncDisposable {
   }
 
   async #close(): Promise<void> {
+    // Closed at once for the caller, as in Python: fileno() is -1 and every
+    // call fails with EBADF, while queued sends still drain below.
+    this.#closed = true;
+    this.#connect_abort?.abort();
+    release_fileno(this.#fd);
+    this.#fd = -1;
+    this.#fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
     const draining = this.#draining;
     if (draining) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -1389,10 +1396,6 @@ export class Socket implements AsyncDisposable {
       ]);
       clearTimeout(timer);
     }
-    this.#closed = true;
-    this.#connect_abort?.abort();
-    release_fileno(this.#fd);
-    this.#fd = -1;
     for (
       const resource of [
         this.#conn,
@@ -1408,7 +1411,6 @@ export class Socket implements AsyncDisposable {
       }
     }
     this.#conns = [];
-    this.#fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
     await Promise.allSettled([
       this.#op,
       this.#connecting,

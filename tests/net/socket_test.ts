@@ -1323,3 +1323,40 @@ Deno.test("await using closes the socket at the end of the block", async () => {
   assert.equal(outer.fileno(), -1);
   await assert.rejects(outer.accept(), OSError);
 });
+
+Deno.test("close() takes effect at once, while bytes queued before it still reach the peer", async () => {
+  const [a, b] = await socketpair();
+  await using _b = b;
+  a.setblocking(false);
+  const data = new Uint8Array(200_000).map((_, i) => i & 255);
+  let sent = 0;
+  for (let tries = 0; sent < data.length && tries < 10_000; tries++) {
+    try {
+      sent += await a.send(data.subarray(sent));
+    } catch (err) {
+      assert.ok(err instanceof BlockingIOError);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  assert.equal(sent, data.length);
+  const closing = a.close();
+  assert.equal(a.fileno(), -1);
+  await assert.rejects(
+    a.recv(1),
+    (e: unknown) => e instanceof OSError && e.errno === 9,
+  );
+  const got: Uint8Array[] = [];
+  for (;;) {
+    const part = await b.recv(65536);
+    if (part.length === 0) break;
+    got.push(part);
+  }
+  await closing;
+  const all = new Uint8Array(got.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of got) {
+    all.set(p, at);
+    at += p.length;
+  }
+  assert.deepEqual(all, data);
+});
