@@ -239,6 +239,13 @@ export class SocketFile<M extends string = string> {
     mode: M = "r" as M,
     options: MakefileOptions = {},
   ) {
+    if (
+      typeof sock?.recv !== "function" || typeof sock?.sendall !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot make file: sock must have recv() and sendall(), as a socket does",
+      );
+    }
     if (typeof mode !== "string") {
       throw new TypeError(
         `Cannot make file: mode must be a string, received ${typeof mode}`,

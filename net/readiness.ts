@@ -83,7 +83,20 @@ let next = 3; // 0, 1 and 2 are stdin, stdout and stderr
  * ```
  */
 export function register_fileno(source: ReadinessSource, fd?: number): number {
+  if (
+    typeof source?.poll_events !== "function" ||
+    typeof source?.watch !== "function"
+  ) {
+    throw new TypeError(
+      "Cannot register file number: source must have poll_events() and watch()",
+    );
+  }
   if (fd !== undefined) {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      throw new RangeError(
+        `Cannot register file number: fd must be a non-negative integer, received ${fd}`,
+      );
+    }
     if (table.has(fd)) {
       throw new RangeError(
         `Cannot register file number: ${fd} is in use already`,
@@ -123,7 +136,7 @@ export function register_fileno(source: ReadinessSource, fd?: number): number {
  * ```
  */
 export function release_fileno(fd: number): void {
-  if (!table.delete(fd)) return;
+  if (!Number.isInteger(fd) || !table.delete(fd)) return;
   if (fd >= 3) freed.push(fd);
 }
 

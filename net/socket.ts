@@ -74,7 +74,9 @@ import {
   EINPROGRESS,
   EINVAL,
   EISCONN,
+  EMFILE,
   EMSGSIZE,
+  ENFILE,
   ENOPROTOOPT,
   ENOTCONN,
   EOPNOTSUPP,
@@ -138,6 +140,10 @@ const MAX_DATAGRAM = 65507;
 const MAX_DATAGRAM6 = 65527;
 /** A Unix datagram can be as big as the default socket buffer. */
 const MAX_UNIX_DATAGRAM = 212992;
+/** The longest delay setTimeout() honours. */
+const MAX_TIMER_MS = 0x7fffffff;
+/** How long a watched listener waits to accept again when out of files. */
+const ACCEPT_RETRY_MS = 100;
 /** How long `close()` lets queued sends drain before it closes anyway. */
 const LINGER_MS = 5000;
 
@@ -337,6 +343,7 @@ export class Socket implements AsyncDisposable {
   #rd_error: OSError | null = null;
   #rd_shut = false;
   #rbuf: Uint8Array | null = null;
+  #retry: ReturnType<typeof setTimeout> | null = null;
   #scratch: Uint8Array | null = null;
 
   // Send side: a direct write in blocking mode, or a bounded queue.
@@ -600,6 +607,7 @@ export class Socket implements AsyncDisposable {
         const failure = this.#rd_error;
         if (failure) {
           this.#rd_error = null; // accept errors such as EMFILE pass
+          this.#accept_again(failure);
           throw failure;
         }
         const taken = this.#conns.shift();
@@ -1384,6 +1392,7 @@ export class Socket implements AsyncDisposable {
     // call fails with EBADF, while queued sends still drain below.
     this.#closed = true;
     this.#connect_abort?.abort();
+    if (this.#retry !== null) clearTimeout(this.#retry);
     release_fileno(this.#fd);
     this.#fd = -1;
     this.#fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
@@ -1921,6 +1930,20 @@ export class Socket implements AsyncDisposable {
     }
   }
 
+  // A failed accept ends nothing: a watched listener accepts again, after a
+  // pause when descriptors ran out so that it does not spin meanwhile.
+  #accept_again(failure: OSError): void {
+    if (!this.#reads_ahead()) return;
+    if (failure.errno !== EMFILE && failure.errno !== ENFILE) {
+      this.#pump();
+      return;
+    }
+    this.#retry ??= setTimeout(() => {
+      this.#retry = null;
+      this.#pump();
+    }, ACCEPT_RETRY_MS);
+  }
+
   #fail_read(err: unknown): void {
     if (this.#closed) return;
     this.#rd_error = this.#read_failed(err);
@@ -2022,17 +2045,21 @@ export class Socket implements AsyncDisposable {
     timeout: number | null,
     read: boolean,
   ): Promise<T> {
-    if (read) this.#pump();
     let got = attempt();
     if (got !== undefined) return got;
+    // Read only when nothing is buffered: a receive left pending for no one
+    // would block sends on a Unix datagram socket (Deno refuses them then).
+    if (read) this.#pump();
     if (timeout === 0) throw new BlockingIOError();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expired = false;
-    const limit = timeout === null ? null : new Promise<void>((resolve) => {
+    // setTimeout() takes at most 2**31-1 ms (24.8 days); longer is forever.
+    const forever = timeout === null || timeout * 1000 > MAX_TIMER_MS;
+    const limit = forever ? null : new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         expired = true;
         resolve();
-      }, timeout * 1000);
+      }, timeout! * 1000);
     });
     try {
       for (;;) {

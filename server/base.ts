@@ -25,7 +25,7 @@
  * @module
  */
 import { DefaultSelector, EVENT_READ } from "../mux/mod.ts";
-import { type Address, OSError } from "../net/mod.ts";
+import { type Address, EMFILE, ENFILE, OSError } from "../net/mod.ts";
 import type { BaseRequestHandler } from "./handlers.ts";
 import { receive_waiters } from "./_wait.ts";
 
@@ -343,7 +343,13 @@ export abstract class BaseServer<R = unknown> {
     try {
       [request, client_address] = await this.get_request();
     } catch (error) {
-      if (error instanceof OSError) return;
+      if (error instanceof OSError) {
+        // The server goes on; running out of descriptors is worth a line.
+        if (error.errno === EMFILE || error.errno === ENFILE) {
+          console.error(`${this.constructor.name}: cannot accept: ${error}`);
+        }
+        return;
+      }
       throw error;
     }
     if (await this.verify_request(request, client_address)) {
