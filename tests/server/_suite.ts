@@ -962,6 +962,20 @@ export function server_suite(kind: ServerKind): void {
       await server.server_close();
       assert.equal(server.active_requests, 1);
       await until(() => server.active_requests === 0, 8000, "the handler");
+      if (kind.pooled) {
+        // A worker or child outlives its last handler by a moment.
+        const pooled = server as unknown as {
+          active_workers?: number;
+          active_children?: number[];
+        };
+        const left = () =>
+          pooled.active_workers ?? pooled.active_children?.length ?? 0;
+        await until(
+          () => left() === 0 && server.active_requests === 0,
+          8000,
+          "the workers",
+        );
+      }
     });
   }
 
