@@ -856,7 +856,7 @@ export class Socket implements AsyncDisposable {
     }
     return this.#until(
       () => this.#take(n, (flags & MSG_PEEK) !== 0),
-      this.#read_timeout(flags),
+      this.#timeout_for(flags),
       true,
     );
   }
@@ -1051,7 +1051,7 @@ export class Socket implements AsyncDisposable {
     }
     return this.#send_stream(
       bytes,
-      (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout,
+      this.#timeout_for(flags),
     );
   }
 
@@ -1085,7 +1085,7 @@ export class Socket implements AsyncDisposable {
       await this.send(bytes, flags);
       return;
     }
-    const timeout = (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
+    const timeout = this.#timeout_for(flags);
     const conn = this.#conn;
     if (timeout === null && conn && this.#may_write_directly()) {
       let done = 0;
@@ -1817,7 +1817,8 @@ export class Socket implements AsyncDisposable {
     return this.#read_failed(err);
   }
 
-  #read_timeout(flags: number): number | null {
+  // MSG_DONTWAIT makes one call non-blocking, whatever the socket's mode.
+  #timeout_for(flags: number): number | null {
     return (flags & MSG_DONTWAIT) !== 0 ? 0 : this.#timeout;
   }
 
@@ -1873,7 +1874,7 @@ export class Socket implements AsyncDisposable {
         if (gram && !peek) this.#consumed();
         return gram;
       },
-      this.#read_timeout(flags),
+      this.#timeout_for(flags),
       true,
     );
   }
