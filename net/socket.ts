@@ -132,6 +132,8 @@ const READ_CHUNK = 64 * 1024;
 const RECV_MAX = 1024 * 1024;
 /** First read size of a socket that buffers ahead; grows when filled. */
 const FIRST_READ = 2 * 1024;
+/** The reused buffer a non-blocking send copies into when nothing is queued. */
+const SEND_BUFFER = 16 * 1024;
 /** Datagrams and connections a socket takes from the kernel ahead of time. */
 const DATAGRAM_QUEUE = 64;
 const ACCEPT_QUEUE = 4;
@@ -349,6 +351,7 @@ export class Socket implements AsyncDisposable {
   // Send side: a direct write in blocking mode, or a bounded queue.
   #direct: Promise<number> | null = null;
   #queue: Uint8Array[] = [];
+  #wbuf: Uint8Array | null = null;
   #queued = 0;
   #draining: Promise<void> | null = null;
   #wr_error: OSError | null = null;
@@ -854,8 +857,12 @@ export class Socket implements AsyncDisposable {
       }
       return scratch.slice(0, this.#read_done(got));
     }
-    return this.#until(
-      () => this.#take(n, (flags & MSG_PEEK) !== 0),
+    const peek = (flags & MSG_PEEK) !== 0;
+    // What is buffered is taken at once, without the waiting machinery.
+    const ready = this.#take(n, peek);
+    if (ready !== undefined) return ready;
+    return await this.#until(
+      () => this.#take(n, peek),
       this.#timeout_for(flags),
       true,
     );
@@ -1137,20 +1144,37 @@ export class Socket implements AsyncDisposable {
       }
       return this.#write_done(n);
     }
-    await this.#until(
-      () => {
-        if (this.#wr_error) throw this.#wr_error;
-        return this.#queued < WRITE_HIGH_WATER || undefined;
-      },
-      timeout,
-      false,
-    );
+    if (this.#queued >= WRITE_HIGH_WATER) {
+      await this.#until(
+        () => {
+          if (this.#wr_error) throw this.#wr_error;
+          return this.#queued < WRITE_HIGH_WATER || undefined;
+        },
+        timeout,
+        false,
+      );
+    }
     // Taken into our send buffer, as the kernel takes bytes into its own.
     const n = Math.min(bytes.length, WRITE_HIGH_WATER - this.#queued);
-    this.#queue.push(bytes.slice(0, n));
+    this.#queue.push(this.#copy_out(bytes.subarray(0, n)));
     this.#queued += n;
     this.#draining ??= this.#drain(conn);
     return n;
+  }
+
+  // A copy of `bytes` the caller may not touch: into the socket's own send
+  // buffer when the queue is empty (no write still reads that buffer then),
+  // else a new array.
+  #copy_out(bytes: Uint8Array): Uint8Array {
+    if (this.#queue.length > 0 || bytes.length > SEND_BUFFER) {
+      return bytes.slice();
+    }
+    const out = (this.#wbuf ??= new Uint8Array(SEND_BUFFER)).subarray(
+      0,
+      bytes.length,
+    );
+    out.set(bytes);
+    return out;
   }
 
   #may_write_directly(): boolean {
@@ -1912,24 +1936,32 @@ export class Socket implements AsyncDisposable {
       ).finally(() => this.#arrived());
     } else if (this.#conn && !this.#rd_shut) {
       if (this.#chunk_bytes >= READ_AHEAD) return;
-      const buf = this.#rbuf ??= new Uint8Array(FIRST_READ);
-      this.#op = this.#conn.read(buf).then(
-        (n) => {
-          if (n === null) {
-            this.#eof = true;
-            return;
-          }
-          this.#chunks.push(buf.slice(0, n));
-          this.#chunk_bytes += n;
-          // A full read means more is coming: read bigger next time.
-          if (n === buf.length && buf.length < READ_CHUNK) {
-            this.#rbuf = new Uint8Array(buf.length * 4);
-          }
-        },
-        (err) => this.#fail_read(err),
-      ).finally(() => this.#arrived());
+      this.#op = this.#conn.read(this.#rbuf ??= new Uint8Array(FIRST_READ))
+        .then(this.#on_read, this.#on_read_error);
     }
   }
+
+  // The ends of a read ahead into #rbuf (made once per socket: this runs
+  // per message).
+  #on_read = (n: number | null): void => {
+    const buf = this.#rbuf!;
+    if (n === null) {
+      this.#eof = true;
+    } else {
+      this.#chunks.push(buf.slice(0, n));
+      this.#chunk_bytes += n;
+      // A full read means more is coming: read bigger next time.
+      if (n === buf.length && buf.length < READ_CHUNK) {
+        this.#rbuf = new Uint8Array(buf.length * 4);
+      }
+    }
+    this.#arrived();
+  };
+
+  #on_read_error = (err: unknown): void => {
+    this.#fail_read(err);
+    this.#arrived();
+  };
 
   // A failed accept ends nothing: a watched listener accepts again, after a
   // pause when descriptors ran out so that it does not spin meanwhile.
@@ -1975,9 +2007,10 @@ export class Socket implements AsyncDisposable {
     return this.#armed > 0 || this.#timeout === 0;
   }
 
+  // Taking bytes makes nothing ready, so watchers are not told: a selector
+  // re-checks each queued entry's level before reporting it.
   #consumed(): void {
     if (this.#reads_ahead()) this.#pump();
-    if (this.#watchers.size > 0) this.#fire(0);
   }
 
   // ---- readiness ----

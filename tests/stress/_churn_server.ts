@@ -6,6 +6,7 @@
 // deno run --unstable-net --allow-net=127.0.0.1 --v8-flags=--expose-gc tests/stress/_churn_server.ts
 import { SelectorTCPServer } from "../../server/mod.ts";
 import { LineEcho } from "./_handlers.ts";
+import { stdin_lines } from "./_util.ts";
 
 const server = new SelectorTCPServer(["127.0.0.1", 0], LineEcho);
 // Resets and errors are expected under churn: count them, print nothing.
@@ -15,13 +16,11 @@ server.handle_error = () => {
 };
 console.log(JSON.stringify({ port: server.server_address[1], pid: Deno.pid }));
 (async () => {
-  const decoder = new TextDecoder();
-  for await (const chunk of Deno.stdin.readable) {
-    for (const _ of decoder.decode(chunk).matchAll(/stats\n/g)) {
-      (globalThis as { gc?: () => void }).gc?.();
-      const { heapUsed, rss } = Deno.memoryUsage();
-      console.log(JSON.stringify({ heap: heapUsed, rss }));
-    }
+  for await (const line of stdin_lines()) {
+    if (line !== "stats") continue;
+    (globalThis as { gc?: () => void }).gc?.();
+    const { heapUsed, rss } = Deno.memoryUsage();
+    console.log(JSON.stringify({ heap: heapUsed, rss }));
   }
 })();
 Deno.addSignalListener("SIGTERM", () => {

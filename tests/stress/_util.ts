@@ -1,10 +1,17 @@
 // Shared helpers of the stress suite: a seeded PRNG, timeouts, checksums.
 
+// An environment variable; unset in the test servers, which run without
+// --allow-env.
+function env(name: string): string | undefined {
+  const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+  return state === "granted" ? Deno.env.get(name) : undefined;
+}
+
 /** The seed every stress test starts from (STRESS_SEED overrides it). */
-export const SEED: number = Number(Deno.env.get("STRESS_SEED") ?? 0x5eed);
+export const SEED: number = Number(env("STRESS_SEED") ?? 0x5eed);
 
 /** Whether the long form runs (STRESS_FULL=1). */
-export const FULL: boolean = Deno.env.get("STRESS_FULL") === "1";
+export const FULL: boolean = env("STRESS_FULL") === "1";
 
 /** A small seeded PRNG (mulberry32): same seed, same sequence. */
 export class Rng {
@@ -110,4 +117,59 @@ export async function rss_kib(pid: number): Promise<number | null> {
   if (!out.success) return null;
   const m = /VmRSS:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout));
   return m ? Number(m[1]) : null;
+}
+
+/**
+ * Reads a subprocess's stdout as JSON lines: `next()` returns the next
+ * line's value (each read bounded by `ms`), `cancel()` stops reading.
+ */
+export function json_lines(
+  stdout: ReadableStream<Uint8Array>,
+  ms = 20_000,
+): {
+  next<T = Record<string, number>>(): Promise<T>;
+  cancel(): Promise<void>;
+} {
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  return {
+    async next<T>(): Promise<T> {
+      for (let i = 0; i < 100 && !buffered.includes("\n"); i++) {
+        const { value, done } = await within(reader.read(), ms, "a line");
+        if (done) break;
+        buffered += decoder.decode(value, { stream: true });
+      }
+      const at = buffered.indexOf("\n");
+      if (at < 0) throw new Error("the subprocess printed no line");
+      const text = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      return JSON.parse(text) as T;
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** This process's stdin, line by line (without the "\n"), until it ends. */
+export async function* stdin_lines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buffered += decoder.decode(chunk, { stream: true });
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    yield* lines;
+  }
+}
+
+/** Runs `fn` with a new temporary folder, removed after (Unix sockets). */
+export async function with_temp_dir<T>(
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "pysock-stress-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -3,7 +3,7 @@
 // deno test --sanitize-ops --sanitize-resources -A tests/stress/churn_test.ts
 import assert from "node:assert/strict";
 import { type Socket, socket } from "../../net/mod.ts";
-import { delay, FULL, rss_kib, within } from "./_util.ts";
+import { delay, FULL, json_lines, rss_kib, within } from "./_util.ts";
 
 const SECONDS = FULL ? 60 : 5;
 const WARM_SECONDS = FULL ? 15 : 3;
@@ -39,32 +39,18 @@ Deno.test(`SelectorTCPServer: ${SECONDS} s of connect/close churn keep the serve
     stderr: "piped",
     stdin: "piped",
   }).spawn();
-  const reader = child.stdout.getReader();
+  const lines = json_lines(child.stdout);
   const writer = child.stdin.getWriter();
-  let buffered = "";
-  // The next JSON line the server prints.
-  async function line(): Promise<Record<string, number>> {
-    for (let i = 0; i < 100 && !buffered.includes("\n"); i++) {
-      const { value, done } = await within(reader.read(), 20_000, "server");
-      if (done) break;
-      buffered += decoder.decode(value);
-    }
-    const at = buffered.indexOf("\n");
-    assert.ok(at >= 0, "server printed no line");
-    const text = buffered.slice(0, at);
-    buffered = buffered.slice(at + 1);
-    return JSON.parse(text);
-  }
   // The server's JS heap after a collection, and its VmRSS, in MiB.
   async function memory(): Promise<{ heap: number; rss: number }> {
     await writer.write(new TextEncoder().encode("stats\n"));
-    const { heap } = await line();
+    const { heap } = await lines.next();
     const rss = await rss_kib(child.pid);
     assert.ok(rss !== null, "server gone");
     return { heap: heap! / 1048576, rss: rss / 1024 };
   }
   try {
-    const { port } = await line() as { port: number };
+    const { port } = await lines.next<{ port: number }>();
     const address: [string, number] = ["127.0.0.1", port];
 
     let connections = 0;
@@ -129,7 +115,7 @@ Deno.test(`SelectorTCPServer: ${SECONDS} s of connect/close churn keep the serve
       `VmRSS grew from ${start.rss} to ${end.rss} MiB`,
     );
   } finally {
-    await reader.cancel();
+    await lines.cancel();
     await writer.close().catch(() => {});
     child.kill("SIGTERM");
     const err = await new Response(child.stderr).text();

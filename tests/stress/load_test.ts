@@ -1,6 +1,6 @@
 // Load: many concurrent clients x many messages of random sizes (1 byte to
-// 64 KiB) through every server type; every byte compared; nothing lost,
-// duplicated or reordered; each test bounded in time.
+// 64 KiB) through every server type, TCP, UDP and Unix; every byte compared;
+// nothing lost, duplicated or reordered; each test bounded in time.
 // deno test --sanitize-ops --sanitize-resources -A tests/stress/load_test.ts
 // STRESS_FULL=1 runs the long form (1,000 clients x 1,000 messages; needs a
 // raised `ulimit -n`).
@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   type Address,
   AF_INET,
+  AF_UNIX,
   recv_msg,
   send_msg,
   SOCK_DGRAM,
@@ -19,13 +20,18 @@ import {
   ForkingUDPServer,
   SelectorTCPServer,
   SelectorUDPServer,
+  SelectorUnixStreamServer,
   TCPServer,
   ThreadingTCPServer,
   ThreadingUDPServer,
+  ThreadingUnixDatagramServer,
+  ThreadingUnixStreamServer,
   UDPServer,
+  UnixDatagramServer,
+  UnixStreamServer,
 } from "../../server/mod.ts";
 import { DgramEcho, RawEcho } from "./_handlers.ts";
-import { fnv, FULL, Rng, SEED, within } from "./_util.ts";
+import { fnv, FULL, Rng, SEED, with_temp_dir, within } from "./_util.ts";
 
 const CLIENTS = FULL ? 1000 : 100;
 const MESSAGES = FULL ? 1000 : 50;
@@ -79,6 +85,11 @@ interface Tally {
   bytes: number;
 }
 
+// A client's family: a path is a Unix socket's address.
+function family(address: Address): number {
+  return typeof address === "string" ? AF_UNIX : AF_INET;
+}
+
 // One stream client: pipelines its messages (a writer and a reader at once)
 // and checks each echoed frame against the expected one by checksum and size.
 async function stream_client(
@@ -87,7 +98,7 @@ async function stream_client(
   count: number,
   tally: Tally,
 ): Promise<void> {
-  const sock = socket();
+  const sock = socket(family(address));
   try {
     sock.settimeout(CALL_TIMEOUT);
     await sock.connect(address);
@@ -125,44 +136,79 @@ async function stream_client(
   }
 }
 
-// Runs `fn` while `server` serves; shuts down and closes the server after.
-async function serving(
-  // deno-lint-ignore no-explicit-any
-  server: TCPServer<any>,
-  fn: () => Promise<void>,
-): Promise<void> {
-  const run = server.serve_forever(0.05);
-  try {
-    await fn();
-  } finally {
-    await server.shutdown();
-    await run;
-    await server.server_close();
-  }
+// deno-lint-ignore no-explicit-any
+type ServerClass<S> = new (address: Address, handler: any) => S;
+
+// A server type under test; `unix` ones bind a path in a temporary folder.
+interface Kind<S> {
+  name: string;
+  Server: ServerClass<S>;
+  unix: boolean;
 }
 
+// Runs `fn` while a `Server` serves `handler` (with the temporary folder,
+// where Unix clients bind their paths); shuts down and closes it after.
 // deno-lint-ignore no-explicit-any
-type StreamServerClass = new (address: Address, handler: any) => TCPServer;
+async function serving<S extends TCPServer<any>>(
+  kind: Kind<S>,
+  // deno-lint-ignore no-explicit-any
+  handler: any,
+  fn: (server: S, dir: string) => Promise<void>,
+  Server: ServerClass<S> = kind.Server,
+): Promise<void> {
+  await with_temp_dir(async (dir) => {
+    const server = new Server(
+      kind.unix ? `${dir}/server.sock` : ["127.0.0.1", 0],
+      handler,
+    );
+    const run = server.serve_forever(0.05);
+    try {
+      await fn(server, dir);
+    } finally {
+      await server.shutdown();
+      await run;
+      await server.server_close();
+    }
+  });
+}
 
-const concurrent: [string, StreamServerClass][] = [
-  ["SelectorTCPServer", SelectorTCPServer],
-  ["ThreadingTCPServer", ThreadingTCPServer],
-  ["ForkingTCPServer", ForkingTCPServer],
+function report(what: string, tally: Tally, start: number): void {
+  console.log(
+    `seed ${SEED}: ${tally.messages} ${what}, ${
+      (tally.bytes / 1048576).toFixed(1)
+    } MiB echoed in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
+}
+
+const concurrent: Kind<TCPServer>[] = [
+  { name: "SelectorTCPServer", Server: SelectorTCPServer, unix: false },
+  { name: "ThreadingTCPServer", Server: ThreadingTCPServer, unix: false },
+  { name: "ForkingTCPServer", Server: ForkingTCPServer, unix: false },
+  {
+    name: "SelectorUnixStreamServer",
+    Server: SelectorUnixStreamServer,
+    unix: true,
+  },
+  {
+    name: "ThreadingUnixStreamServer",
+    Server: ThreadingUnixStreamServer,
+    unix: true,
+  },
+  // No ForkingUnixStreamServer: server/mod.ts exports none.
 ];
 
-for (const [name, Server] of concurrent) {
+for (const kind of concurrent) {
   // Python's request_queue_size of 5 overflows the accept queue when
   // hundreds connect at once: Linux then drops the handshake's last ACK, the
   // client believes it is connected, and after the SYN-ACK retries (~40 s)
   // its connection is reset. A server meant for such load raises it.
-  const Big = class extends Server {
+  const Big = class extends kind.Server {
     static request_queue_size = 1024;
   };
-  Deno.test(`${name}: ${CLIENTS} concurrent clients x ${MESSAGES} messages echo every byte in order`, async () => {
-    const server = new Big(["127.0.0.1", 0], RawEcho);
+  Deno.test(`${kind.name}: ${CLIENTS} concurrent clients x ${MESSAGES} messages echo every byte in order`, async () => {
     const tally: Tally = { messages: 0, bytes: 0 };
     const start = performance.now();
-    await serving(server, async () => {
+    await serving(kind, RawEcho, async (server) => {
       // Connect in waves of 100 (the listen backlog), all stay open.
       const clients: Promise<void>[] = [];
       for (let c = 0; c < CLIENTS; c++) {
@@ -171,54 +217,57 @@ for (const [name, Server] of concurrent) {
         );
         if (c % 100 === 99) await new Promise((r) => setTimeout(r, 10));
       }
-      await within(Promise.all(clients), CAP_MS, `${name} load`);
-    });
-    const ms = performance.now() - start;
-    console.log(
-      `seed ${SEED}: ${tally.messages} messages, ${
-        (tally.bytes / 1048576).toFixed(1)
-      } MiB echoed in ${(ms / 1000).toFixed(1)} s`,
-    );
+      await within(Promise.all(clients), CAP_MS, `${kind.name} load`);
+    }, Big);
+    report("messages", tally, start);
     assert.equal(tally.messages, CLIENTS * MESSAGES);
   });
 }
 
-Deno.test(`TCPServer: ${SEQ_CLIENTS} clients one after another x ${MESSAGES} messages echo every byte in order`, async () => {
-  const server = new TCPServer(["127.0.0.1", 0], RawEcho);
-  const tally: Tally = { messages: 0, bytes: 0 };
-  const start = performance.now();
-  await serving(server, async () => {
-    await within(
-      (async () => {
-        for (let c = 0; c < SEQ_CLIENTS; c++) {
-          await stream_client(server.server_address, c, MESSAGES, tally);
-        }
-      })(),
-      CAP_MS,
-      "TCPServer load",
-    );
+const sequential: Kind<TCPServer>[] = [
+  { name: "TCPServer", Server: TCPServer, unix: false },
+  { name: "UnixStreamServer", Server: UnixStreamServer, unix: true },
+];
+
+for (const kind of sequential) {
+  Deno.test(`${kind.name}: ${SEQ_CLIENTS} clients one after another x ${MESSAGES} messages echo every byte in order`, async () => {
+    const tally: Tally = { messages: 0, bytes: 0 };
+    const start = performance.now();
+    await serving(kind, RawEcho, async (server) => {
+      await within(
+        (async () => {
+          for (let c = 0; c < SEQ_CLIENTS; c++) {
+            await stream_client(server.server_address, c, MESSAGES, tally);
+          }
+        })(),
+        CAP_MS,
+        `${kind.name} load`,
+      );
+    });
+    report("messages", tally, start);
+    assert.equal(tally.messages, SEQ_CLIENTS * MESSAGES);
   });
-  console.log(
-    `seed ${SEED}: ${tally.messages} messages, ${
-      (tally.bytes / 1048576).toFixed(1)
-    } MiB echoed in ${((performance.now() - start) / 1000).toFixed(1)} s`,
-  );
-  assert.equal(tally.messages, SEQ_CLIENTS * MESSAGES);
-});
+}
 
 // One datagram client: sends each datagram and waits for its echo (loopback
-// does not drop a datagram when only one per client is in flight).
+// does not drop a datagram when only one per client is in flight). A Unix
+// client binds a path of its own in `dir`, where replies reach it.
 async function dgram_client(
   address: Address,
+  dir: string,
   client: number,
   count: number,
   max: number,
   tally: Tally,
 ): Promise<void> {
-  const sock: Socket = socket(AF_INET, SOCK_DGRAM);
+  const sock: Socket = socket(family(address), SOCK_DGRAM);
   try {
     sock.settimeout(CALL_TIMEOUT);
-    sock.bind(["127.0.0.1", 0]);
+    sock.bind(
+      typeof address === "string"
+        ? `${dir}/client-${client}.sock`
+        : ["127.0.0.1", 0],
+    );
     for (let seq = 0; seq < count; seq++) {
       const want = message(client, seq, max);
       await sock.sendto(want, address);
@@ -235,23 +284,25 @@ async function dgram_client(
   }
 }
 
-// deno-lint-ignore no-explicit-any
-type DgramServerClass = new (address: Address, handler: any) => UDPServer;
-
-const dgram_servers: [string, DgramServerClass][] = [
-  ["UDPServer", UDPServer],
-  ["SelectorUDPServer", SelectorUDPServer],
-  ["ThreadingUDPServer", ThreadingUDPServer],
-  ["ForkingUDPServer", ForkingUDPServer],
+const dgram_servers: Kind<UDPServer>[] = [
+  { name: "UDPServer", Server: UDPServer, unix: false },
+  { name: "SelectorUDPServer", Server: SelectorUDPServer, unix: false },
+  { name: "ThreadingUDPServer", Server: ThreadingUDPServer, unix: false },
+  { name: "ForkingUDPServer", Server: ForkingUDPServer, unix: false },
+  { name: "UnixDatagramServer", Server: UnixDatagramServer, unix: true },
+  {
+    name: "ThreadingUnixDatagramServer",
+    Server: ThreadingUnixDatagramServer,
+    unix: true,
+  },
+  // No SelectorUnixDatagramServer: server/mod.ts exports none.
 ];
 
-for (const [name, Server] of dgram_servers) {
-  Deno.test(`${name}: ${DGRAM_CLIENTS} concurrent clients x ${DGRAM_MESSAGES} datagrams echo every byte`, async () => {
-    const server = new Server(["127.0.0.1", 0], DgramEcho);
-    const max = server.max_packet_size;
+for (const kind of dgram_servers) {
+  Deno.test(`${kind.name}: ${DGRAM_CLIENTS} concurrent clients x ${DGRAM_MESSAGES} datagrams echo every byte`, async () => {
     const tally: Tally = { messages: 0, bytes: 0 };
     const start = performance.now();
-    await serving(server, async () => {
+    await serving(kind, DgramEcho, async (server, dir) => {
       await within(
         Promise.all(
           Array.from(
@@ -259,22 +310,19 @@ for (const [name, Server] of dgram_servers) {
             (_, c) =>
               dgram_client(
                 server.server_address,
+                dir,
                 c,
                 DGRAM_MESSAGES,
-                max,
+                server.max_packet_size,
                 tally,
               ),
           ),
         ),
         CAP_MS,
-        `${name} load`,
+        `${kind.name} load`,
       );
     });
-    console.log(
-      `seed ${SEED}: ${tally.messages} datagrams, ${
-        (tally.bytes / 1048576).toFixed(1)
-      } MiB echoed in ${((performance.now() - start) / 1000).toFixed(1)} s`,
-    );
+    report("datagrams", tally, start);
     assert.equal(tally.messages, DGRAM_CLIENTS * DGRAM_MESSAGES);
   });
 }
