@@ -272,11 +272,13 @@ export class Interest {
   }
 
   #wake(): void {
-    for (const waiter of this.#waiters) {
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-      waiter.resolve();
+    if (this.#waiters.size > 0) {
+      for (const waiter of this.#waiters) {
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        waiter.resolve();
+      }
+      this.#waiters.clear();
     }
-    this.#waiters.clear();
     this.on_ready?.();
   }
 }
