@@ -48,19 +48,12 @@
  * @module
  */
 import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass, ServeOptions } from "./base.ts";
+import type { RequestHandlerClass } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import type { ServerConstructor } from "./mixins.ts";
 import { TCPServer } from "./stream.ts";
-import {
-  type BaseHooks,
-  cores,
-  Front,
-  type PoolServer,
-  prepare,
-  reuse_port,
-} from "./_pool.ts";
+import { POOL, pooled } from "./_pooled.ts";
 
 /**
  * What {@linkcode ForkingMixIn} adds to a server.
@@ -126,79 +119,11 @@ export function ForkingMixIn<C extends ServerConstructor>(
   daemon_threads: boolean;
   block_on_close: boolean;
 } {
-  abstract class Mixed extends Base implements ForkingMixInServer {
-    static max_workers: number = cores();
-    static daemon_threads = false;
-    static block_on_close = true;
-    max_workers: number;
-    daemon_threads: boolean;
-    block_on_close: boolean;
-    #front: Front;
-
-    // deno-lint-ignore no-explicit-any
-    constructor(...args: any[]) {
-      const spec = prepare(new.target, args[1]);
-      super(...args);
-      const cls = this.constructor as unknown as ForkingMixInServer;
-      this.max_workers = cls.max_workers;
-      this.daemon_threads = cls.daemon_threads;
-      this.block_on_close = cls.block_on_close;
-      this.#front = new Front(
-        this as unknown as PoolServer,
-        "child",
-        spec,
-        this.constructor.name,
-      );
-      forking_servers.add(this);
-    }
-
+  abstract class Mixed extends pooled(Base, "child", forking_servers)
+    implements ForkingMixInServer {
+    /** PIDs of the running child processes, as Python's `active_children`. */
     get active_children(): number[] {
-      return this.#front.pool.pids;
-    }
-
-    get active_requests(): number {
-      return this.#front.pool.active;
-    }
-
-    server_bind(): void {
-      reuse_port(this as unknown as PoolServer);
-      (Base.prototype as { server_bind?: () => void }).server_bind?.call(this);
-    }
-
-    override serve_forever(
-      poll_interval: number = 0.5,
-      options: ServeOptions = {},
-    ): Promise<void> {
-      return this.#front.serve_forever(poll_interval, options, this.#base());
-    }
-
-    override shutdown(): Promise<void> {
-      return this.#front.shutdown(this.#base());
-    }
-
-    override handle_request(): Promise<void> {
-      return this.#front.handle_request(this.#base());
-    }
-
-    override process_request(
-      request: unknown,
-      client_address: Address,
-    ): void | Promise<void> {
-      return this.#front.process_request(request, client_address);
-    }
-
-    override server_close(): void | Promise<void> {
-      if (!(#front in this)) return super.server_close();
-      return this.#front.server_close(this.#base());
-    }
-
-    #base(): BaseHooks {
-      return {
-        serve_forever: (p, o) => super.serve_forever(p, o),
-        shutdown: () => super.shutdown(),
-        handle_request: () => super.handle_request(),
-        server_close: () => super.server_close(),
-      };
+      return this[POOL].pids;
     }
   }
   return Mixed as unknown as
@@ -212,6 +137,15 @@ Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {
   value: (value: unknown) =>
     typeof value === "object" && value !== null && forking_servers.has(value),
 });
+
+// The ready-made classes below extend these (see threading.ts for why).
+type Forking<C extends ServerConstructor> = ReturnType<typeof ForkingMixIn<C>>;
+const /** @internal */ ForkingTCPBase: Forking<typeof TCPServer> = ForkingMixIn(
+  TCPServer,
+);
+const /** @internal */ ForkingUDPBase: Forking<typeof UDPServer> = ForkingMixIn(
+  UDPServer,
+);
 
 /**
  * TCPServer whose handlers run in a pool of child Deno processes (`max_workers`, default
@@ -262,21 +196,24 @@ Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {
  * }
  * ```
  */
-export class ForkingTCPServer extends TCPServer {
+export class ForkingTCPServer extends ForkingTCPBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many child processes run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the child processes without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** PIDs of the running child processes, as Python's `active_children`. */
+  declare readonly active_children: number[];
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a child can find the handler, then creates the socket
@@ -294,97 +231,7 @@ export class ForkingTCPServer extends TCPServer {
     RequestHandlerClass: RequestHandlerClass<Socket>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ForkingTCPServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "child",
-      spec,
-      cls.name,
-    );
-    forking_servers.add(this);
-  }
-
-  /** PIDs of the running child processes, as Python's `active_children`. */
-  get active_children(): number[] {
-    return this.#front.pool.pids;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the child processes (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no child takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the child processes if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy child and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: Socket,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every child (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }
 
@@ -437,21 +284,24 @@ export class ForkingTCPServer extends TCPServer {
  * }
  * ```
  */
-export class ForkingUDPServer extends UDPServer {
+export class ForkingUDPServer extends ForkingUDPBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many child processes run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the child processes without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** PIDs of the running child processes, as Python's `active_children`. */
+  declare readonly active_children: number[];
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a child can find the handler, then creates the socket
@@ -469,96 +319,6 @@ export class ForkingUDPServer extends UDPServer {
     RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ForkingUDPServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "child",
-      spec,
-      cls.name,
-    );
-    forking_servers.add(this);
-  }
-
-  /** PIDs of the running child processes, as Python's `active_children`. */
-  get active_children(): number[] {
-    return this.#front.pool.pids;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the child processes (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no child takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the child processes if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy child and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: DatagramRequest,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every child (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }

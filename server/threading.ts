@@ -60,19 +60,12 @@
  * @module
  */
 import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass, ServeOptions } from "./base.ts";
+import type { RequestHandlerClass } from "./base.ts";
 import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import type { ServerConstructor } from "./mixins.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
-import {
-  type BaseHooks,
-  cores,
-  Front,
-  type PoolServer,
-  prepare,
-  reuse_port,
-} from "./_pool.ts";
+import { POOL, pooled } from "./_pooled.ts";
 
 /**
  * What {@linkcode ThreadingMixIn} adds to a server.
@@ -138,79 +131,11 @@ export function ThreadingMixIn<C extends ServerConstructor>(
   daemon_threads: boolean;
   block_on_close: boolean;
 } {
-  abstract class Mixed extends Base implements ThreadingMixInServer {
-    static max_workers: number = cores();
-    static daemon_threads = false;
-    static block_on_close = true;
-    max_workers: number;
-    daemon_threads: boolean;
-    block_on_close: boolean;
-    #front: Front;
-
-    // deno-lint-ignore no-explicit-any
-    constructor(...args: any[]) {
-      const spec = prepare(new.target, args[1]);
-      super(...args);
-      const cls = this.constructor as unknown as ThreadingMixInServer;
-      this.max_workers = cls.max_workers;
-      this.daemon_threads = cls.daemon_threads;
-      this.block_on_close = cls.block_on_close;
-      this.#front = new Front(
-        this as unknown as PoolServer,
-        "worker",
-        spec,
-        this.constructor.name,
-      );
-      threaded_servers.add(this);
-    }
-
+  abstract class Mixed extends pooled(Base, "worker", threaded_servers)
+    implements ThreadingMixInServer {
+    /** How many workers run now. */
     get active_workers(): number {
-      return this.#front.pool.size;
-    }
-
-    get active_requests(): number {
-      return this.#front.pool.active;
-    }
-
-    server_bind(): void {
-      reuse_port(this as unknown as PoolServer);
-      (Base.prototype as { server_bind?: () => void }).server_bind?.call(this);
-    }
-
-    override serve_forever(
-      poll_interval: number = 0.5,
-      options: ServeOptions = {},
-    ): Promise<void> {
-      return this.#front.serve_forever(poll_interval, options, this.#base());
-    }
-
-    override shutdown(): Promise<void> {
-      return this.#front.shutdown(this.#base());
-    }
-
-    override handle_request(): Promise<void> {
-      return this.#front.handle_request(this.#base());
-    }
-
-    override process_request(
-      request: unknown,
-      client_address: Address,
-    ): void | Promise<void> {
-      return this.#front.process_request(request, client_address);
-    }
-
-    override server_close(): void | Promise<void> {
-      if (!(#front in this)) return super.server_close();
-      return this.#front.server_close(this.#base());
-    }
-
-    #base(): BaseHooks {
-      return {
-        serve_forever: (p, o) => super.serve_forever(p, o),
-        shutdown: () => super.shutdown(),
-        handle_request: () => super.handle_request(),
-        server_close: () => super.server_close(),
-      };
+      return this[POOL].size;
     }
   }
   return Mixed as unknown as
@@ -224,6 +149,23 @@ Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
   value: (value: unknown) =>
     typeof value === "object" && value !== null && threaded_servers.has(value),
 });
+
+// The ready-made classes below extend these. JSR wants a plain identifier
+// with an explicit type after `extends`; `@internal` (deno doc reads it on
+// the declarator) keeps `deno doc --lint` from asking to export them.
+type Threaded<C extends ServerConstructor> = ReturnType<
+  typeof ThreadingMixIn<C>
+>;
+const /** @internal */ ThreadingTCPBase: Threaded<typeof TCPServer> =
+  ThreadingMixIn(TCPServer);
+const /** @internal */ ThreadingUDPBase: Threaded<typeof UDPServer> =
+  ThreadingMixIn(UDPServer);
+const /** @internal */ ThreadingUnixStreamBase: Threaded<
+  typeof UnixStreamServer
+> = ThreadingMixIn(UnixStreamServer);
+const /** @internal */ ThreadingUnixDatagramBase: Threaded<
+  typeof UnixDatagramServer
+> = ThreadingMixIn(UnixDatagramServer);
 
 /**
  * TCPServer whose handlers run in a pool of Web Workers (`max_workers`, default
@@ -274,21 +216,24 @@ Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
  * }
  * ```
  */
-export class ThreadingTCPServer extends TCPServer {
+export class ThreadingTCPServer extends ThreadingTCPBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many workers run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** How many workers run now. */
+  declare readonly active_workers: number;
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a worker can find the handler, then creates the socket
@@ -306,97 +251,7 @@ export class ThreadingTCPServer extends TCPServer {
     RequestHandlerClass: RequestHandlerClass<Socket>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ThreadingTCPServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "worker",
-      spec,
-      cls.name,
-    );
-    threaded_servers.add(this);
-  }
-
-  /** How many workers run now. */
-  get active_workers(): number {
-    return this.#front.pool.size;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the workers (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no worker takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the workers if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy worker and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: Socket,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every worker (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }
 
@@ -449,21 +304,24 @@ export class ThreadingTCPServer extends TCPServer {
  * }
  * ```
  */
-export class ThreadingUDPServer extends UDPServer {
+export class ThreadingUDPServer extends ThreadingUDPBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many workers run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** How many workers run now. */
+  declare readonly active_workers: number;
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a worker can find the handler, then creates the socket
@@ -481,97 +339,7 @@ export class ThreadingUDPServer extends UDPServer {
     RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ThreadingUDPServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "worker",
-      spec,
-      cls.name,
-    );
-    threaded_servers.add(this);
-  }
-
-  /** How many workers run now. */
-  get active_workers(): number {
-    return this.#front.pool.size;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the workers (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no worker takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the workers if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy worker and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: DatagramRequest,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every worker (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }
 
@@ -629,21 +397,24 @@ export class ThreadingUDPServer extends UDPServer {
  * }
  * ```
  */
-export class ThreadingUnixStreamServer extends UnixStreamServer {
+export class ThreadingUnixStreamServer extends ThreadingUnixStreamBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many workers run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** How many workers run now. */
+  declare readonly active_workers: number;
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a worker can find the handler, then creates the socket
@@ -661,97 +432,7 @@ export class ThreadingUnixStreamServer extends UnixStreamServer {
     RequestHandlerClass: RequestHandlerClass<Socket>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ThreadingUnixStreamServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "worker",
-      spec,
-      cls.name,
-    );
-    threaded_servers.add(this);
-  }
-
-  /** How many workers run now. */
-  get active_workers(): number {
-    return this.#front.pool.size;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the workers (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no worker takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the workers if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy worker and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: Socket,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every worker (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }
 
@@ -809,21 +490,24 @@ export class ThreadingUnixStreamServer extends UnixStreamServer {
  * }
  * ```
  */
-export class ThreadingUnixDatagramServer extends UnixDatagramServer {
+export class ThreadingUnixDatagramServer extends ThreadingUnixDatagramBase {
   /** Default of `max_workers`: the number of cores. */
-  static max_workers: number = cores();
+  declare static max_workers: number;
   /** Default of `daemon_threads`: false. */
-  static daemon_threads: boolean = false;
+  declare static daemon_threads: boolean;
   /** Default of `block_on_close`: true. */
-  static block_on_close: boolean = true;
+  declare static block_on_close: boolean;
 
   /** How many workers run the handlers; read when serving starts. */
-  max_workers: number;
+  declare max_workers: number;
   /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  daemon_threads: boolean;
+  declare daemon_threads: boolean;
   /** When true, `server_close()` waits for the running handlers. */
-  block_on_close: boolean;
-  #front: Front;
+  declare block_on_close: boolean;
+  /** How many workers run now. */
+  declare readonly active_workers: number;
+  /** How many handlers run now, in every worker or child. */
+  declare readonly active_requests: number;
 
   /**
    * Checks that a worker can find the handler, then creates the socket
@@ -841,96 +525,6 @@ export class ThreadingUnixDatagramServer extends UnixDatagramServer {
     RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
     bind_and_activate: boolean = true,
   ) {
-    const spec = prepare(new.target, RequestHandlerClass);
     super(server_address, RequestHandlerClass, bind_and_activate);
-    const cls = this.constructor as typeof ThreadingUnixDatagramServer;
-    this.max_workers = cls.max_workers;
-    this.daemon_threads = cls.daemon_threads;
-    this.block_on_close = cls.block_on_close;
-    this.#front = new Front(
-      this as unknown as PoolServer,
-      "worker",
-      spec,
-      cls.name,
-    );
-    threaded_servers.add(this);
-  }
-
-  /** How many workers run now. */
-  get active_workers(): number {
-    return this.#front.pool.size;
-  }
-
-  /** How many handlers run now, in every worker or child. */
-  get active_requests(): number {
-    return this.#front.pool.active;
-  }
-
-  /** Sets SO_REUSEPORT (TCP), then binds. */
-  override server_bind(): void {
-    reuse_port(this);
-    super.server_bind();
-  }
-
-  /**
-   * Starts the workers (they listen before this yields to
-   * requests), then serves until `shutdown()`.
-   *
-   * @param poll_interval Seconds between checks for a stop request.
-   * @param options An `AbortSignal` that stops the server.
-   * @returns A Promise that resolves once the server stopped.
-   */
-  override serve_forever(
-    poll_interval: number = 0.5,
-    options: ServeOptions = {},
-  ): Promise<void> {
-    return this.#front.serve_forever(poll_interval, options, this.#base());
-  }
-
-  /**
-   * Stops `serve_forever`; resolves once no worker takes new requests.
-   *
-   * @returns A Promise that resolves after `serve_forever` returned.
-   */
-  override shutdown(): Promise<void> {
-    return this.#front.shutdown(this.#base());
-  }
-
-  /**
-   * Starts the workers if needed, then handles one request the
-   * main thread receives.
-   *
-   * @returns A Promise that resolves once the request was handed over.
-   */
-  override handle_request(): Promise<void> {
-    return this.#front.handle_request(this.#base());
-  }
-
-  /**
-   * Hands the request to the least busy worker and returns.
-   *
-   * @param request The request.
-   * @param client_address The client's address.
-   */
-  override process_request(
-    request: DatagramRequest,
-    client_address: Address,
-  ): void | Promise<void> {
-    return this.#front.process_request(request, client_address);
-  }
-
-  /** Closes the socket and ends every worker (see `block_on_close`). */
-  override server_close(): void | Promise<void> {
-    if (!(#front in this)) return super.server_close();
-    return this.#front.server_close(this.#base());
-  }
-
-  #base(): BaseHooks {
-    return {
-      serve_forever: (p, o) => super.serve_forever(p, o),
-      shutdown: () => super.shutdown(),
-      handle_request: () => super.handle_request(),
-      server_close: () => super.server_close(),
-    };
   }
 }
