@@ -1144,7 +1144,7 @@ interface AgentRelay {
 
 /** Runs an agent: waits for "init", then serves until "stop". */
 export function run_agent(port: AgentPort): void {
-  let handle: ((msg: Msg) => Promise<void> | void) | null = null;
+  let handle: ((msg: Msg) => void) | null = null;
   let queue: Promise<void> = Promise.resolve();
   port.listen((msg) => {
     if (msg.t === "init") {
@@ -1170,7 +1170,7 @@ type AnyServer = BaseServer<unknown> & {
 async function start_agent(
   port: AgentPort,
   init: AgentInit,
-): Promise<(msg: Msg) => Promise<void> | void> {
+): Promise<(msg: Msg) => void> {
   (globalThis as Record<symbol, unknown>)[AGENT] = true;
   const mod = await import(init.module) as Record<string, unknown>;
   const cls = mod[init.name];
@@ -1368,33 +1368,63 @@ async function start_agent(
     relays.set(cid, { outer, writes: Promise.resolve() });
   };
 
-  return async (msg: Msg) => {
+  const serve = async (poll: number) => {
+    if (serving === null && init.mode === "listen") {
+      if (listeners.length === 0) {
+        try {
+          for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
+            const one = i === 0 ? server : make_listener();
+            listeners.push(one);
+            (one as unknown as TCPServer).server_bind();
+            (one as unknown as TCPServer).server_activate();
+          }
+        } catch (error) {
+          for (const one of listeners.splice(0)) await one.server_close();
+          port.post({ t: "serve_failed", error: to_info(error) });
+          return;
+        }
+      }
+      serving = Promise.all(listeners.map((one) => one.serve_forever(poll)))
+        .then(() => {});
+    }
+    port.post({ t: "serving" });
+  };
+  const stop = async () => {
+    await pause();
+    await server.server_close();
+    for (const one of listeners.slice(1)) await one.server_close();
+    for (let i = 0; i < 1000 && tasks.size > 0; i++) {
+      await Promise.allSettled(tasks);
+    }
+    // Every relayed reply must reach the main thread before "drained".
+    while (pumps.size > 0) {
+      await new Promise<void>((resolve) => pumps_idle = resolve);
+      pumps_idle = null;
+    }
+    port.post({ t: "drained" });
+    port.exit();
+  };
+  // "serve", "pause" and "stop" run in order, and no other message waits
+  // for them: a pause or stop waits for handlers that still need "data",
+  // "eof" and "verified" to go on.
+  let lifecycle: Promise<void> = Promise.resolve();
+  const next = (step: () => Promise<void>) => {
+    lifecycle = lifecycle.then(step).catch((error) => console.error(error));
+  };
+
+  return (msg: Msg) => {
     switch (msg.t) {
       case "serve":
-        if (serving === null && init.mode === "listen") {
-          if (listeners.length === 0) {
-            try {
-              for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
-                const one = i === 0 ? server : make_listener();
-                listeners.push(one);
-                (one as unknown as TCPServer).server_bind();
-                (one as unknown as TCPServer).server_activate();
-              }
-            } catch (error) {
-              for (const one of listeners.splice(0)) await one.server_close();
-              port.post({ t: "serve_failed", error: to_info(error) });
-              break;
-            }
-          }
-          const poll = msg.poll ?? 0.1;
-          serving = Promise.all(listeners.map((one) => one.serve_forever(poll)))
-            .then(() => {});
-        }
-        port.post({ t: "serving" });
+        next(() => serve(msg.poll ?? 0.1));
         break;
       case "pause":
-        await pause();
-        port.post({ t: "paused" });
+        next(async () => {
+          await pause();
+          port.post({ t: "paused" });
+        });
+        break;
+      case "stop":
+        next(stop);
         break;
       case "open":
         open(msg.cid!, msg.addr!);
@@ -1436,21 +1466,6 @@ async function start_agent(
         break;
       case "stopped":
         for (const resolve of stops.splice(0)) resolve();
-        break;
-      case "stop":
-        await pause();
-        await server.server_close();
-        for (const one of listeners.slice(1)) await one.server_close();
-        for (let i = 0; i < 1000 && tasks.size > 0; i++) {
-          await Promise.allSettled(tasks);
-        }
-        // Every relayed reply must reach the main thread before "drained".
-        while (pumps.size > 0) {
-          await new Promise<void>((resolve) => pumps_idle = resolve);
-          pumps_idle = null;
-        }
-        port.post({ t: "drained" });
-        port.exit();
         break;
     }
   };

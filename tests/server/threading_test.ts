@@ -306,6 +306,40 @@ Deno.test("ThreadingTCPServer.server_close() stops every worker, after running h
   await c.close();
 });
 
+Deno.test("ThreadingUnixStreamServer.server_close() keeps relaying to the handlers it waits for", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const server = new ThreadingUnixStreamServer(`${dir}/s.sock`, RawEcho);
+    server.max_workers = 2;
+    const serving = server.serve_forever(0.05);
+    await using c: Socket = socket(AF_UNIX);
+    c.settimeout(5);
+    await c.connect(`${dir}/s.sock`);
+    await c.sendall("before");
+    assert.equal(decoder.decode(await c.recv(100)), "before");
+    await server.shutdown();
+    await serving;
+    let closed = false;
+    const closing = Promise.resolve(server.server_close()).then(() => {
+      closed = true;
+    });
+    // Every connection of a Unix server crosses the relay: the handler
+    // still gets the client's bytes while server_close() waits for it.
+    for (const text of ["during 1", "during 2"]) {
+      await delay(100);
+      await c.sendall(text);
+      assert.equal(decoder.decode(await c.recv(100)), text);
+    }
+    assert.equal(closed, false, "server_close() did not wait");
+    await c.shutdown(SHUT_WR);
+    assert.equal((await c.recv(100)).length, 0);
+    await closing;
+    assert.equal(server.active_requests, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ThreadingTCPServer.server_close() does not wait for handlers with daemon_threads", async () => {
   class Server extends ThreadingTCPServer {
     static override daemon_threads = true;
