@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   type Address,
+  ConnectionError,
   ConnectionResetError,
   SHUT_WR,
   type Socket,
@@ -17,7 +18,7 @@ import {
   ThreadingTCPServer,
 } from "../../server/mod.ts";
 import { LineEcho, TimedLineEcho } from "./_handlers.ts";
-import { delay, within } from "./_util.ts";
+import { delay, until, within } from "./_util.ts";
 
 const decoder = new TextDecoder();
 
@@ -167,6 +168,104 @@ print("reset")
     clearTimeout(timer);
   }
 }
+
+// Clients that chat "slow 0..2" lines in a loop, each reply checked, until
+// stop(): the load shutdown() and server_close() meet.
+interface Busy {
+  clients: Socket[];
+  // How each loop ended: "stopped" by stop(), or "cut" by EOF or a reset.
+  ended: Promise<("stopped" | "cut")[]>;
+  // Asserts that the clients get more replies within 200 ms.
+  still_served(when: string): Promise<void>;
+  // Ends the loops (within 10 s) and closes the clients.
+  stop(): Promise<void>;
+}
+
+async function keep_busy(address: Address, n = 50): Promise<Busy> {
+  const clients: Socket[] = [];
+  let stop = false;
+  let replies = 0;
+  try {
+    for (let i = 0; i < n; i++) clients.push(await connect(address));
+  } catch (err) {
+    await Promise.all(clients.map((c) => c.close()));
+    throw err;
+  }
+  const loop = async (c: Socket, i: number): Promise<"stopped" | "cut"> => {
+    for (let k = 0; k < 100_000 && !stop; k++) {
+      const line = `slow ${(k + i) % 3}\n`;
+      let got: string;
+      try {
+        got = await chat(c, line);
+      } catch (err) {
+        if (err instanceof ConnectionError) return "cut";
+        throw err;
+      }
+      // EOF, maybe after part of the line.
+      if (got !== line && line.startsWith(got)) return "cut";
+      assert.equal(got, line);
+      replies++;
+    }
+    return "stopped";
+  };
+  const ended = Promise.all(clients.map(loop));
+  // Reported by stop() or by the test that awaits `ended`.
+  ended.catch(() => {});
+  return {
+    clients,
+    ended,
+    async still_served(when) {
+      const before = replies;
+      await delay(200);
+      assert.ok(replies > before, `clients no longer served ${when}`);
+    },
+    async stop() {
+      stop = true;
+      try {
+        await within(ended, 10_000, "client loops");
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+    },
+  };
+}
+
+type Closable = TCPServer & {
+  block_on_close: boolean;
+  daemon_threads?: boolean;
+  readonly active_requests: number;
+};
+
+// What server_close() does to in-flight handlers, as the JSDoc says: with
+// block_on_close it waits for them, without it returns at once and they go
+// on serving their clients (Python's ThreadingMixIn), and with
+// daemon_threads (threaded and forking servers) it ends every worker at once.
+const closes = [
+  {
+    name: "block_on_close",
+    says: "server_close() waits for the in-flight handlers",
+    settings: {},
+    waits: true,
+    keeps_serving: true,
+    pooled_only: false,
+  },
+  {
+    name: "block_on_close false",
+    says: "server_close() returns at once and in-flight handlers go on",
+    settings: { block_on_close: false },
+    waits: false,
+    keeps_serving: true,
+    pooled_only: false,
+  },
+  {
+    name: "daemon_threads",
+    says: "server_close() returns at once and in-flight connections are cut",
+    settings: { daemon_threads: true },
+    waits: false,
+    keeps_serving: false,
+    pooled_only: true,
+  },
+];
 
 for (const kind of kinds) {
   const Server = quiet(kind.Server);
@@ -323,64 +422,135 @@ for (const kind of kinds) {
             await c.close();
           }
           // A replacement may take a moment to start: retry for a while.
-          let served = false;
-          for (let t = 0; t < 100 && !served; t++) {
-            try {
-              await echo_once(server.server_address, `after ${i}`);
-              served = true;
-            } catch {
-              await delay(100);
-            }
-          }
-          assert.ok(served, `no client served after worker death ${i}`);
+          await until(
+            async () => {
+              try {
+                await echo_once(server.server_address, `after ${i}`);
+                return true;
+              } catch {
+                return false;
+              }
+            },
+            15_000,
+            `a client served after worker death ${i}`,
+          );
         }
       }, 60_000);
     });
   }
 
   if (kind.concurrent) {
-    Deno.test(`${kind.name}: shutdown() under load returns promptly and in-flight handlers finish`, async () => {
+    for (const close of closes) {
+      if (close.pooled_only && !kind.pooled) continue;
+      Deno.test({
+        name:
+          `${kind.name}: shutdown() under load returns promptly; with ${close.name}, ${close.says}`,
+        fn: async () => {
+          const server = new Server(["127.0.0.1", 0], LineEcho) as Closable;
+          Object.assign(server, close.settings);
+          const run = server.serve_forever(0.05);
+          let busy: Busy | null = null;
+          try {
+            busy = await keep_busy(server.server_address);
+            await delay(300);
+            let start = performance.now();
+            await within(server.shutdown(), 5000, "shutdown() under load");
+            await within(run, 5000, "serve_forever() after shutdown()");
+            const shutdown_ms = performance.now() - start;
+            // shutdown() stops accepting: connected clients are still served.
+            await busy.still_served("after shutdown()");
+            start = performance.now();
+            let closed = false;
+            const closing = Promise.resolve(server.server_close()).then(() => {
+              closed = true;
+            });
+            if (close.waits) {
+              await busy.still_served("while server_close() waits");
+              assert.equal(closed, false, "server_close() did not wait");
+              await busy.stop();
+              await within(closing, 10_000, "server_close() after the clients");
+            } else {
+              // The clients never stop by themselves: a server_close() that
+              // waited for their handlers would not return.
+              await within(closing, 5000, "server_close() under load");
+            }
+            console.log(
+              `shutdown() took ${shutdown_ms.toFixed(0)} ms, server_close() ${
+                (performance.now() - start).toFixed(0)
+              } ms`,
+            );
+            if (close.keeps_serving && !close.waits) {
+              assert.ok(server.active_requests > 0, "no handler left running");
+              await busy.still_served("after server_close()");
+              await busy.stop();
+              await until(
+                () => server.active_requests === 0,
+                10_000,
+                "handlers finish after their clients left",
+              );
+            } else if (!close.keeps_serving) {
+              // Each client sees EOF or a reset, none a wrong reply.
+              assert.deepEqual(
+                await within(busy.ended, 5000, "in-flight connections cut"),
+                busy.clients.map(() => "cut"),
+              );
+            }
+          } finally {
+            await busy?.stop();
+            await server.shutdown();
+            await run;
+            await server.server_close();
+          }
+        },
+      });
+    }
+  } else {
+    Deno.test(`${kind.name}: shutdown() while a handler runs returns once it finished; queued clients are not served`, async () => {
       const server = new Server(["127.0.0.1", 0], LineEcho);
       const run = server.serve_forever(0.05);
-      const clients: Socket[] = [];
-      let stop = false;
-      let replies = 0;
+      let busy: Busy | null = null;
+      const queued: Socket[] = [];
       try {
-        for (let i = 0; i < 50; i++) {
-          clients.push(await connect(server.server_address));
+        // One client served, five queued behind it.
+        busy = await keep_busy(server.server_address, 1);
+        for (let i = 0; i < 5; i++) {
+          const c = await connect(server.server_address);
+          queued.push(c);
+          await c.sendall(`queued ${i}\n`);
         }
-        const loops = clients.map(async (c, i) => {
-          for (let n = 0; n < 100_000 && !stop; n++) {
-            const line = `slow ${(n + i) % 3}\n`;
-            assert.equal(await chat(c, line), line);
-            replies++;
-          }
+        await delay(100);
+        let returned = false;
+        const stopping = server.shutdown().then(() => {
+          returned = true;
         });
-        await delay(300);
-        const start = performance.now();
-        await within(server.shutdown(), 5000, "shutdown() under load");
-        await within(run, 5000, "serve_forever() after shutdown()");
-        const ms = performance.now() - start;
-        // block_on_close is true: connected clients are still served.
-        const before = replies;
+        // Python's serve_forever() returns between requests, not in one.
+        await busy.still_served("after shutdown()");
         await delay(200);
-        stop = true;
-        await within(Promise.all(loops), 10_000, "client loops");
+        assert.equal(returned, false, "shutdown() returned while serving");
+        await busy.stop();
+        const start = performance.now();
+        await within(stopping, 2000, "shutdown() once the handler finished");
+        await within(run, 2000, "serve_forever() after shutdown()");
         console.log(
-          `shutdown() took ${
-            ms.toFixed(0)
-          } ms; ${before} replies before, ${replies} after`,
+          `shutdown() returned ${
+            (performance.now() - start).toFixed(0)
+          } ms after the handler finished`,
         );
-        assert.ok(replies > before, "in-flight handlers stopped serving");
-        await Promise.all(clients.map((c) => c.close()));
         await within(
           Promise.resolve(server.server_close()),
-          10_000,
+          5000,
           "server_close()",
         );
+        // Never served: EOF or a reset, not one byte.
+        const got = await within(
+          Promise.all(queued.map((c) => until_eof(c))),
+          5000,
+          "queued clients closed",
+        );
+        assert.deepEqual(got, queued.map(() => 0));
       } finally {
-        stop = true;
-        await Promise.all(clients.map((c) => c.close()));
+        await busy?.stop();
+        await Promise.all(queued.map((c) => c.close()));
         await server.shutdown();
         await run;
         await server.server_close();

@@ -18,6 +18,7 @@ import {
 import {
   ForkingTCPServer,
   ForkingUDPServer,
+  SelectorMixIn,
   SelectorTCPServer,
   SelectorUDPServer,
   SelectorUnixStreamServer,
@@ -295,7 +296,12 @@ const dgram_servers: Kind<UDPServer>[] = [
     Server: ThreadingUnixDatagramServer,
     unix: true,
   },
-  // No SelectorUnixDatagramServer: server/mod.ts exports none.
+  // server/mod.ts exports no SelectorUnixDatagramServer: the mixin makes one.
+  {
+    name: "SelectorMixIn(UnixDatagramServer)",
+    Server: SelectorMixIn(UnixDatagramServer),
+    unix: true,
+  },
 ];
 
 for (const kind of dgram_servers) {
