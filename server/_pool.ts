@@ -85,6 +85,8 @@ export interface AgentInit {
   request_queue_size: number;
   verify: boolean;
   kind: string;
+  /** The server class's name, for what the agent logs. */
+  label: string;
 }
 
 function to_info(error: unknown): ErrorInfo {
@@ -637,7 +639,7 @@ export class Pool {
   /** Starts `size` agents once; resolves when each is ready (listening). */
   start(
     size: number,
-    init: Omit<AgentInit, "module" | "name" | "mode" | "kind">,
+    init: Omit<AgentInit, "module" | "name" | "mode" | "kind" | "label">,
   ): Promise<void> {
     if (this.#closing) {
       return Promise.reject(
@@ -652,6 +654,7 @@ export class Pool {
       module: this.#options.spec.module,
       name: this.#options.spec.name,
       kind: this.#options.kind,
+      label: this.#options.label,
     };
     const agents: Agent[] = [];
     for (let i = 0; i < size; i++) agents.push(this.#spawn());
@@ -1162,6 +1165,11 @@ export function run_agent(port: AgentPort): void {
   });
 }
 
+// Logs from inside an agent name the user's server class.
+function named(cls: abstract new (...args: never[]) => unknown, name: string) {
+  Object.defineProperty(cls, "name", { value: name });
+}
+
 type AnyServer = BaseServer<unknown> & {
   socket: Socket;
   server_close(): void | Promise<void>;
@@ -1261,6 +1269,7 @@ async function start_agent(
         return hooks.verify_request(r, a);
       }
     }
+    named(AgentDatagramServer, init.label);
     server = new AgentDatagramServer(
       init.server_address,
       handler,
@@ -1303,6 +1312,7 @@ async function start_agent(
         return hooks.verify_request(r, a);
       }
     }
+    named(AgentStreamServer, init.label);
     // A TCP agent binds when first told to serve, so connections reach the
     // main listener alone until serve_forever() runs.
     make_listener = () =>

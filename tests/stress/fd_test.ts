@@ -238,5 +238,11 @@ for (const kind of kinds) {
       log,
       /cannot accept: OSError: \[Errno 24\] Too many open files/,
     );
+    // Every line names the user's class, a worker's included.
+    for (const line of log.split("\n")) {
+      if (line.includes("cannot accept")) {
+        assert.ok(line.startsWith(`${kind.name}: `), line);
+      }
+    }
   });
 }
