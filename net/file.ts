@@ -430,11 +430,17 @@ export class SocketFile<M extends string = string> {
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws; received bytes stay buffered.
    */
-  async readline(limit: number | null = -1): Promise<FileData<M>> {
-    const most = this.#check_read("read line", limit, "limit");
-    return await this.#serial_read<string | Uint8Array>(() =>
+  readline(limit: number | null = -1): Promise<FileData<M>> {
+    // Not async: one promise less per line on the hot path.
+    let most: number;
+    try {
+      most = this.#check_read("read line", limit, "limit");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#serial_read<string | Uint8Array>(() =>
       this.#binary ? this.#readline_bytes(most) : this.#readline_text(most)
-    ) as FileData<M>;
+    ) as Promise<FileData<M>>;
   }
 
   /**
@@ -638,16 +644,29 @@ export class SocketFile<M extends string = string> {
    *
    * @returns An async iterator of lines.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<
-    FileData<M>,
-    void,
-    undefined
-  > {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<FileData<M>, void> {
+    // By hand, not an async generator: a line costs one promise, not four.
+    let done = false;
+    const end = (): IteratorReturnResult<void> => {
+      done = true;
+      return { done: true, value: undefined };
+    };
+    const it: AsyncIterableIterator<FileData<M>, void> = {
+      next: () => {
+        if (done) return Promise.resolve(end());
+        return this.readline().then(
+          (line): IteratorResult<FileData<M>, void> =>
+            line.length === 0 ? end() : { done: false, value: line },
+          (err) => {
+            end();
+            throw err;
+          },
+        );
+      },
+      return: () => Promise.resolve(end()),
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   async #close(): Promise<void> {

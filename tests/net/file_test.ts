@@ -409,6 +409,31 @@ Deno.test("for await iterates over lines until EOF", async () => {
   assert.deepEqual(lines, [bytes("x\n"), bytes("y\n")]);
 });
 
+Deno.test("for await: break leaves the rest readable; an error ends the loop and is thrown", async () => {
+  const f = new SocketFile(new FakeSocket(["a\nb\nc\n"]), "r");
+  for await (const line of f) {
+    assert.equal(line, "a\n");
+    break;
+  }
+  assert.equal(await f.readline(), "b\n");
+  const it = f[Symbol.asyncIterator]();
+  assert.equal(it[Symbol.asyncIterator](), it);
+  assert.deepEqual(await it.next(), { done: false, value: "c\n" });
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  const reset = new Error("reset");
+  const g = new SocketFile(new FakeSocket(["x\n", reset, "y\n"]), "r");
+  const got: string[] = [];
+  await assert.rejects(async () => {
+    for await (const line of g) got.push(line);
+  }, reset);
+  assert.deepEqual(got, ["x\n"]);
+  // The file reads on after the error; a new iterator starts where it is.
+  const h = g[Symbol.asyncIterator]();
+  assert.equal(await g.readline(), "y\n");
+  assert.deepEqual(await h.next(), { done: true, value: undefined });
+});
+
 Deno.test("concurrent readline() calls are served in order", async () => {
   const f = new SocketFile(new FakeSocket(["a", "\nb\n", "c\n"]), "r", {
     buffering: 1,
