@@ -347,6 +347,7 @@ export class Socket implements AsyncDisposable {
   #rbuf: Uint8Array | null = null;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #scratch: Uint8Array | null = null;
+  #scratch_view: Uint8Array | null = null;
 
   // Send side: a direct write in blocking mode, or a bounded queue.
   #direct: Promise<number> | null = null;
@@ -831,41 +832,58 @@ export class Socket implements AsyncDisposable {
    * assert.deepEqual(await b.recv(3), new TextEncoder().encode("hel"));
    * ```
    */
-  async recv(bufsize: number, flags = 0): Promise<Uint8Array> {
-    const n = _check_size(bufsize, "bufsize", "receive");
-    _check_flags(flags, "receive");
-    this.#check_open("receive");
-    if (this.type === SOCK_DGRAM) {
-      const [data] = await this.#recv_datagram(flags);
-      return data.length > n ? data.subarray(0, n) : data;
+  recv(bufsize: number, flags = 0): Promise<Uint8Array> {
+    // Not async itself: the hot paths below allocate small frames only.
+    try {
+      const n = _check_size(bufsize, "bufsize", "receive");
+      _check_flags(flags, "receive");
+      this.#check_open("receive");
+      if (this.type === SOCK_DGRAM) return this.#recv_datagram_n(n, flags);
+      if (flags & MSG_WAITALL) {
+        return this.#recv_all(n, flags & ~MSG_WAITALL);
+      }
+      if (n === 0) return Promise.resolve(EMPTY);
+      if (this.#can_read_directly(flags)) return this.#recv_direct(n);
+      const peek = (flags & MSG_PEEK) !== 0;
+      // What is buffered is taken at once, without the waiting machinery.
+      const ready = this.#take(n, peek);
+      if (ready !== undefined) return Promise.resolve(ready);
+      return this.#until(
+        () => this.#take(n, peek),
+        this.#timeout_for(flags),
+        true,
+      );
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (flags & MSG_WAITALL) return this.#recv_all(n, flags & ~MSG_WAITALL);
-    if (n === 0) return EMPTY;
-    if (this.#can_read_directly(flags)) {
-      // Read into the socket's scratch and copy out exactly what came: each
-      // result owns its buffer, and a big bufsize keeps no big buffer alive.
-      const want = Math.min(n, RECV_MAX);
+  }
+
+  async #recv_datagram_n(n: number, flags: number): Promise<Uint8Array> {
+    const [data] = await this.#recv_datagram(flags);
+    return data.length > n ? data.subarray(0, n) : data;
+  }
+
+  // Reads into the socket's scratch and copies out exactly what came: each
+  // result owns its buffer, and a big bufsize keeps no big buffer alive.
+  async #recv_direct(n: number): Promise<Uint8Array> {
+    const want = Math.min(n, RECV_MAX);
+    // The view of the last size is kept: a loop of same-size receives
+    // allocates nothing but its results.
+    let view = this.#scratch_view;
+    if (view === null || view.length !== want) {
       let scratch = this.#scratch;
       if (!scratch || scratch.length < want) {
         scratch = this.#scratch = new Uint8Array(Math.max(want, READ_CHUNK));
       }
-      let got: number | null;
-      try {
-        got = await this.#read_start(scratch.subarray(0, want));
-      } catch (err) {
-        throw this.#read_lost(err);
-      }
-      return scratch.slice(0, this.#read_done(got));
+      view = this.#scratch_view = scratch.subarray(0, want);
     }
-    const peek = (flags & MSG_PEEK) !== 0;
-    // What is buffered is taken at once, without the waiting machinery.
-    const ready = this.#take(n, peek);
-    if (ready !== undefined) return ready;
-    return await this.#until(
-      () => this.#take(n, peek),
-      this.#timeout_for(flags),
-      true,
-    );
+    let got: number | null;
+    try {
+      got = await this.#read_start(view);
+    } catch (err) {
+      throw this.#read_lost(err);
+    }
+    return view.slice(0, this.#read_done(got));
   }
 
   async #recv_all(n: number, flags: number): Promise<Uint8Array> {
@@ -1084,29 +1102,46 @@ export class Socket implements AsyncDisposable {
    * assert.equal(got, 100_000);
    * ```
    */
-  async sendall(data: Data, flags = 0): Promise<void> {
-    const bytes = _to_bytes(data, "send");
-    _check_flags(flags, "send");
-    this.#check_open("send");
-    if (this.type === SOCK_DGRAM) {
-      await this.send(bytes, flags);
-      return;
-    }
-    const timeout = this.#timeout_for(flags);
-    const conn = this.#conn;
-    if (timeout === null && conn && this.#may_write_directly()) {
-      let done = 0;
-      while (done < bytes.length) {
-        let n: number;
-        try {
-          n = await this.#write_start(conn, bytes.subarray(done));
-        } catch (err) {
-          throw this.#write_lost(err);
-        }
-        done += this.#write_done(n);
+  sendall(data: Data, flags = 0): Promise<void> {
+    // Not async itself: the hot path below allocates a small frame only.
+    try {
+      const bytes = _to_bytes(data, "send");
+      _check_flags(flags, "send");
+      this.#check_open("send");
+      if (this.type === SOCK_DGRAM) {
+        return this.send(bytes, flags).then(() => {});
       }
-      return;
+      const timeout = this.#timeout_for(flags);
+      const conn = this.#conn;
+      if (timeout === null && conn && this.#may_write_directly()) {
+        return this.#sendall_direct(conn, bytes);
+      }
+      return this.#sendall_waiting(bytes, timeout);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  async #sendall_direct(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < bytes.length) {
+      let n: number;
+      try {
+        n = await this.#write_start(
+          conn,
+          done === 0 ? bytes : bytes.subarray(done),
+        );
+      } catch (err) {
+        throw this.#write_lost(err);
+      }
+      done += this.#write_done(n);
+    }
+  }
+
+  async #sendall_waiting(
+    bytes: Uint8Array,
+    timeout: number | null,
+  ): Promise<void> {
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
     let sent = 0;
     while (sent < bytes.length) {
