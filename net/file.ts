@@ -439,7 +439,7 @@ export class SocketFile<M extends string = string> {
       return Promise.reject(err);
     }
     return this.#serial_read<string | Uint8Array>(() =>
-      this.#binary ? this.#readline_bytes(most) : this.#readline_text(most)
+      this.#binary ? this.#readline_bytes_any(most) : this.#readline_text(most)
     ) as Promise<FileData<M>>;
   }
 
@@ -727,7 +727,12 @@ export class SocketFile<M extends string = string> {
 
   // Receives one chunk into the (consumed) buffer; false at end of file.
   async #fill_bytes(size: number): Promise<boolean> {
-    const chunk = await this.#sock.recv(size);
+    return this.#append(await this.#sock.recv(size));
+  }
+
+  // Appends a received chunk to what is left of the buffer; false for the
+  // empty chunk of end of file.
+  #append(chunk: Uint8Array): boolean {
     if (chunk.length === 0) return false;
     const rest = this.#buf.length - this.#pos;
     if (rest > 0) {
@@ -791,6 +796,24 @@ export class SocketFile<M extends string = string> {
     return concat(parts, have);
   }
 
+  // The common case first: no limit, buffered, nothing buffered. One
+  // receive; a chunk that is exactly one line is the line, with no copy
+  // and no view.
+  #readline_bytes_any(limit: number): Promise<Uint8Array> {
+    if (limit < 0 && !this.#raw && this.#pos >= this.#buf.length) {
+      return this.#readline_recv();
+    }
+    return this.#readline_bytes(limit);
+  }
+
+  async #readline_recv(): Promise<Uint8Array> {
+    const chunk = await this.#sock.recv(this.#bufsize);
+    if (chunk.length === 0) return EMPTY;
+    if (chunk.indexOf(10) === chunk.length - 1) return chunk;
+    this.#append(chunk);
+    return await this.#readline_bytes(-1);
+  }
+
   async #readline_bytes(limit: number): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let have = 0;
@@ -818,7 +841,10 @@ export class SocketFile<M extends string = string> {
       let more: boolean;
       try {
         // Unbuffered: one byte at a time, so nothing past the line is taken.
-        more = await this.#fill_bytes(this.#raw ? 1 : this.#bufsize);
+        // (The receive is inlined: one async frame less per line.)
+        more = this.#append(
+          await this.#sock.recv(this.#raw ? 1 : this.#bufsize),
+        );
       } catch (err) {
         this.#unread_bytes(parts);
         throw err;
@@ -1024,15 +1050,18 @@ export class SocketFile<M extends string = string> {
 // Runs async calls one after another, in call order, whatever each ends in.
 class Serial {
   #tail: Promise<unknown> | null = null;
+  #running = 0;
+  // Bound once: a call allocates no closure of its own.
+  #settled = () => {
+    if (--this.#running === 0) this.#tail = null;
+  };
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     const prev = this.#tail;
-    const run = prev === null ? fn() : prev.then(() => fn(), () => fn());
+    const run = prev === null ? fn() : prev.then(fn, fn);
     this.#tail = run;
-    const clear = () => {
-      if (this.#tail === run) this.#tail = null;
-    };
-    run.then(clear, clear);
+    this.#running++;
+    run.then(this.#settled, this.#settled);
     return run;
   }
 }

@@ -59,9 +59,11 @@ const encoder = new TextEncoder();
 // Marks a promise handled: a write need not be awaited, and an unawaited
 // failure must not end the process (flush() and finish() report it).
 function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
+  promise.catch(ignore);
   return promise;
 }
+
+function ignore(): void {}
 
 function to_bytes(
   data: Data,
