@@ -1153,7 +1153,21 @@ export class Socket implements AsyncDisposable {
     }
   }
 
-  async #send_stream(
+  #send_stream(bytes: Uint8Array, timeout: number | null): Promise<number> {
+    // The non-blocking hot path: room in our send buffer, taken at once
+    // without an async frame.
+    const conn = this.#conn;
+    if (
+      conn && this.#state === State.Connected && bytes.length > 0 &&
+      this.#queued < WRITE_HIGH_WATER && !this.#wr_shut &&
+      !this.#wr_error && !(timeout === null && this.#may_write_directly())
+    ) {
+      return Promise.resolve(this.#enqueue(conn, bytes));
+    }
+    return this.#send_stream_waiting(bytes, timeout);
+  }
+
+  async #send_stream_waiting(
     bytes: Uint8Array,
     timeout: number | null,
   ): Promise<number> {
@@ -1189,9 +1203,16 @@ export class Socket implements AsyncDisposable {
         false,
       );
     }
-    // Taken into our send buffer, as the kernel takes bytes into its own.
+    return this.#enqueue(conn, bytes);
+  }
+
+  // Takes what fits into our send buffer, as the kernel takes bytes into
+  // its own, and starts draining it; returns how much it took.
+  #enqueue(conn: Deno.Conn, bytes: Uint8Array): number {
     const n = Math.min(bytes.length, WRITE_HIGH_WATER - this.#queued);
-    this.#queue.push(this.#copy_out(bytes.subarray(0, n)));
+    this.#queue.push(
+      this.#copy_out(n === bytes.length ? bytes : bytes.subarray(0, n)),
+    );
     this.#queued += n;
     this.#draining ??= this.#drain(conn);
     return n;
