@@ -796,9 +796,9 @@ export class SocketFile<M extends string = string> {
     return concat(parts, have);
   }
 
-  // The common case first: no limit, buffered, nothing buffered. One
-  // receive; a chunk that is exactly one line is the line, with no copy
-  // and no view.
+  // The common case first: no limit, a buffered file, an empty buffer.
+  // One receive; a chunk that is exactly one line is the line, with no
+  // copy and no view.
   #readline_bytes_any(limit: number): Promise<Uint8Array> {
     if (limit < 0 && !this.#raw && this.#pos >= this.#buf.length) {
       return this.#readline_recv();
