@@ -1,6 +1,7 @@
 // The socketserver behaviour suite, one function run for every server class
 // (tests/server/*_test.ts call it; later server types can run it too).
 import assert from "node:assert/strict";
+import { until } from "../_until.ts";
 import {
   type Address,
   AF_INET,
@@ -109,17 +110,6 @@ export async function within<T>(
     ]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Polls `test` every 10 ms for at most `ms`. */
-async function until(test: () => boolean, ms: number, what: string) {
-  const end = performance.now() + ms;
-  while (!test()) {
-    if (performance.now() > end) {
-      throw new Error(`${what}: not within ${ms} ms`);
-    }
-    await delay(10);
   }
 }
 

@@ -173,17 +173,3 @@ export async function with_temp_dir<T>(
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-/** Checks `check` every 50 ms until it holds; throws after `ms`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    if (await check()) return;
-    await delay(50);
-  }
-  if (!await check()) throw new Error(`${what}: not within ${ms} ms`);
-}

@@ -18,7 +18,8 @@ import {
   ThreadingTCPServer,
 } from "../../server/mod.ts";
 import { LineEcho, TimedLineEcho } from "./_handlers.ts";
-import { delay, until, within } from "./_util.ts";
+import { until } from "../_until.ts";
+import { delay, within } from "./_util.ts";
 
 const decoder = new TextDecoder();
 

@@ -7,7 +7,8 @@
 // deno test --sanitize-ops --sanitize-resources -A tests/stress/fd_test.ts
 import assert from "node:assert/strict";
 import { type Socket, socket } from "../../net/mod.ts";
-import { delay, json_lines, until } from "./_util.ts";
+import { until } from "../_until.ts";
+import { delay, json_lines } from "./_util.ts";
 
 const decoder = new TextDecoder();
 const LIMIT = 64;
