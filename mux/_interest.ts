@@ -14,6 +14,9 @@ import { after_immediate, macrotask, note_turn } from "./_turn.ts";
 /** POLLNVAL: the registered number is not open. */
 export const NVAL = 0x020;
 
+/** Turns a ready registration and its EV_* level into a caller's item. */
+export type Report<T> = (reg: Registration, level: number) => T | undefined;
+
 /** What happens to a registration whose file number was closed. */
 export type ClosePolicy = "drop" | "follow";
 
@@ -159,41 +162,53 @@ export class Interest {
     this.#wake();
   }
 
-  /** Reports up to `max` ready registrations with their EV_* levels. */
-  collect(max: number): Array<[Registration, number]> {
-    const out: Array<[Registration, number]> = [];
-    let n = this.#ready.size;
-    if (n === 0) return out;
+  /**
+   * Reports up to `max` ready registrations: `report` turns each one and its
+   * EV_* level into the caller's item (undefined: left out of the result).
+   */
+  collect<T>(max: number, report: Report<T>): T[] {
+    const out: T[] = [];
+    if (this.#ready.size === 0) return out;
+    let count = 0;
+    let kept = 0;
     for (const reg of this.#ready) {
-      if (n-- === 0 || out.length >= max) break;
-      this.#ready.delete(reg);
-      if (!reg.armed) continue;
-      const level = this.#level(reg);
-      if (level <= 0) continue;
-      out.push([reg, level]);
+      if (count >= max) break;
+      const level = reg.armed ? this.#level(reg) : 0;
+      if (level <= 0) {
+        this.#ready.delete(reg);
+        continue;
+      }
+      count++;
+      const item = report(reg, level);
+      if (item !== undefined) out.push(item);
       if (reg.oneshot) reg.armed = false;
-      // Level-triggered entries stay ready, moved to the tail for fairness.
-      else if (!reg.edge) this.#ready.add(reg);
+      // Level-triggered entries stay ready, in place.
+      if (reg.oneshot || reg.edge) this.#ready.delete(reg);
+      else kept++;
     }
+    // When `max` cut the report short, the level-triggered entries reported
+    // move to the tail, so the next call reports the others first.
+    if (count >= max) this.#rotate(kept);
     return out;
   }
 
   /**
    * Waits up to `timeout` ms (null: forever, 0: poll) for a ready
-   * registration and reports them.
+   * registration and reports them as {@linkcode collect} does.
    */
-  async poll(
+  async poll<T>(
     timeout: number | null,
     max: number,
-  ): Promise<Array<[Registration, number]>> {
-    let out = this.collect(max);
+    report: Report<T>,
+  ): Promise<T[]> {
+    let out = this.collect(max, report);
     if (out.length > 0) {
       await after_immediate();
       return out;
     }
     if (timeout === 0) {
       await macrotask();
-      return this.collect(max);
+      return this.collect(max, report);
     }
     const deadline = timeout === null ? Infinity : performance.now() + timeout;
     for (;;) {
@@ -201,8 +216,22 @@ export class Interest {
       if (left <= 0 || this.#closed) return [];
       await this.#wait(left);
       note_turn();
-      out = this.collect(max);
+      out = this.collect(max, report);
       if (out.length > 0) return out;
+    }
+  }
+
+  // Moves the first `n` queued entries to the tail: after collect(), the
+  // level-triggered ones just reported.
+  #rotate(n: number): void {
+    const head: Registration[] = [];
+    for (const reg of this.#ready) {
+      if (head.length >= n) break;
+      head.push(reg);
+    }
+    for (const reg of head) {
+      this.#ready.delete(reg);
+      this.#ready.add(reg);
     }
   }
 
@@ -232,6 +261,9 @@ export class Interest {
   #notify(reg: Registration, edges: number): void {
     if (!reg.armed || this.#regs.get(reg.fd) !== reg) return;
     if (reg.edge && (edges & (reg.events | ALWAYS)) === 0) return;
+    // Room to write changes nothing for a registration that does not write
+    // (an echo server's socket switched back to reading, per message).
+    if (edges === EV_OUT && (reg.events & EV_OUT) === 0) return;
     const level = this.#level(reg);
     if (level > 0) {
       this.#ready.add(reg);

@@ -201,8 +201,7 @@ export function poll(): Poll {
     },
     async poll(timeout) {
       const ms = poll_ms(timeout);
-      const ready = await interest.poll(ms, FD_SETSIZE - 1);
-      return ready.map(([reg, level]) => [reg.fd, report(reg, level)]);
+      return await interest.poll(ms, FD_SETSIZE - 1, pair);
     },
   };
 }
@@ -403,8 +402,7 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
       }
       const max = maxevents === -1 ? FD_SETSIZE - 1 : maxevents;
       const ms = secs < 0 ? null : Math.min(secs * 1000, MAX_TIMEOUT_MS);
-      const ready = await interest.poll(ms, max);
-      return ready.map(([reg, level]) => [reg.fd, report(reg, level)]);
+      return await interest.poll(ms, max, pair);
     },
     close() {
       if (interest.closed) return;
@@ -449,6 +447,11 @@ function to_ev(mask: number): number {
 // The bits reported for a level, in the caller's own terms, as Linux words
 // them: POLLRDNORM and POLLWRNORM when asked for, POLLERR, POLLHUP and
 // POLLNVAL always.
+// What poll() and epoll.poll() return for a ready registration.
+function pair(reg: Registration, level: number): [number, number] {
+  return [reg.fd, report(reg, level)];
+}
+
 function report(reg: Registration, level: number): number {
   if (level === NVAL) return POLLNVAL;
   const mask = reg.mask;

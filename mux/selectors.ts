@@ -23,7 +23,7 @@
  * @module
  */
 import { fileobj_to_fd, show, source_of } from "./_fileobj.ts";
-import { Interest } from "./_interest.ts";
+import { Interest, type Registration } from "./_interest.ts";
 import { EV_IN, EV_OUT } from "./_net.ts";
 import { KeyError } from "./key_error.ts";
 import type { FileDescriptorLike } from "./select.ts";
@@ -263,24 +263,29 @@ export class BaseSelector<D = unknown> {
       }
       ms = timeout <= 0 ? 0 : Math.min(timeout * 1000, MAX_TIMEOUT_MS);
     }
-    const ready = await this.#interest.poll(
+    return await this.#interest.poll(
       ms,
       Math.max(this.#keys.size, 1),
+      this.#report,
     );
-    const out: Array<[SelectorKey<D>, number]> = [];
-    for (const [reg, level] of ready) {
-      const key = this.#keys.get(reg.fd);
-      if (key === undefined) continue;
-      // As CPython's EpollSelector: anything but EPOLLIN counts as writable,
-      // anything but EPOLLOUT as readable.
-      let events = 0;
-      if (level & ~EV_IN) events |= EVENT_WRITE;
-      if (level & ~EV_OUT) events |= EVENT_READ;
-      events &= key.events;
-      if (events !== 0) out.push([key, events]);
-    }
-    return out;
   }
+
+  // A ready registration as select() reports it; undefined for one whose
+  // key is gone or whose readiness the key does not watch.
+  readonly #report = (
+    reg: Registration,
+    level: number,
+  ): [SelectorKey<D>, number] | undefined => {
+    const key = this.#keys.get(reg.fd);
+    if (key === undefined) return undefined;
+    // As CPython's EpollSelector: anything but EPOLLIN counts as writable,
+    // anything but EPOLLOUT as readable.
+    let events = 0;
+    if (level & ~EV_IN) events |= EVENT_WRITE;
+    if (level & ~EV_OUT) events |= EVENT_READ;
+    events &= key.events;
+    return events === 0 ? undefined : [key, events];
+  };
 
   /**
    * The key of a registered object.

@@ -169,6 +169,23 @@ Deno.test("epoll.poll() with maxevents takes turns among ready objects", async (
   assert.deepEqual(seen.sort(), [a, b, c].map((s) => s.fileno()).sort());
 });
 
+Deno.test("epoll.poll() with maxevents reports the ones left out next, beside edge-triggered ones", async () => {
+  using a = new FakeSource(EV_OUT);
+  using b = new FakeSource(EV_OUT);
+  using c = new FakeSource(EV_OUT);
+  using d = new FakeSource(EV_OUT);
+  using ep = epoll();
+  ep.register(a, EPOLLOUT | EPOLLET);
+  for (const s of [b, c, d]) ep.register(s, EPOLLOUT);
+  const first = (await ep.poll(0, 2)).map(([fd]) => fd);
+  assert.deepEqual(first, [a.fileno(), b.fileno()]);
+  // a was reported once (edge-triggered); c and d have waited, b has not.
+  const second = (await ep.poll(0, 2)).map(([fd]) => fd);
+  assert.deepEqual(second, [c.fileno(), d.fileno()]);
+  const third = (await ep.poll(0, 2)).map(([fd]) => fd);
+  assert.deepEqual(third, [b.fileno(), c.fileno()]);
+});
+
 Deno.test("epoll errors are Python's: EEXIST, ENOENT, EBADF", async () => {
   const [a, b] = await socketpair();
   await using _b = b;
