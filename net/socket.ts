@@ -353,6 +353,7 @@ export class Socket implements AsyncDisposable {
   #direct: Promise<number> | null = null;
   #queue: Uint8Array[] = [];
   #wbuf: Uint8Array | null = null;
+  #wbuf_view: Uint8Array | null = null;
   #queued = 0;
   #draining: Promise<void> | null = null;
   #wr_error: OSError | null = null;
@@ -1225,10 +1226,12 @@ export class Socket implements AsyncDisposable {
     if (this.#queue.length > 0 || bytes.length > SEND_BUFFER) {
       return bytes.slice();
     }
-    const out = (this.#wbuf ??= new Uint8Array(SEND_BUFFER)).subarray(
-      0,
-      bytes.length,
-    );
+    // The view of the last size is kept, as in #recv_direct.
+    let out = this.#wbuf_view;
+    if (out === null || out.length !== bytes.length) {
+      out = this.#wbuf_view = (this.#wbuf ??= new Uint8Array(SEND_BUFFER))
+        .subarray(0, bytes.length);
+    }
     out.set(bytes);
     return out;
   }
@@ -1257,27 +1260,46 @@ export class Socket implements AsyncDisposable {
     return this.#fail_write(err);
   }
 
-  async #drain(conn: Deno.Conn): Promise<void> {
-    if (this.#direct) await this.#direct.catch(() => {});
-    try {
-      while (this.#queue.length > 0) {
-        const head = this.#queue[0]!;
-        const n = await conn.write(head);
-        const before = this.#queued;
-        this.#queued -= n;
-        if (n < head.length) this.#queue[0] = head.subarray(n);
-        else this.#queue.shift();
-        if (before >= WRITE_HIGH_WATER && this.#queued < WRITE_HIGH_WATER) {
-          this.#fire(EV_OUT);
-        }
-      }
-    } catch (err) {
-      if (!this.#closed) this.#fail_write(err);
-      this.#queue = [];
-      this.#queued = 0;
-    } finally {
-      this.#draining = null;
+  // Writes the queue out, one write at a time after any blocking-mode write
+  // still in flight. Callbacks, not an async function: this runs per
+  // message. The Promise (#draining) settles once the queue is empty or a
+  // write failed.
+  #drain(conn: Deno.Conn): Promise<void> {
+    const direct = this.#direct;
+    if (!direct) return this.#write_head(conn);
+    const next = () => this.#write_head(conn);
+    return direct.then(next, next);
+  }
+
+  #write_head(conn: Deno.Conn): Promise<void> {
+    return conn.write(this.#queue[0]!).then(
+      (n) => this.#written(conn, n),
+      this.#write_failed,
+    );
+  }
+
+  #written(conn: Deno.Conn, n: number): Promise<void> | undefined {
+    const head = this.#queue[0]!;
+    const before = this.#queued;
+    this.#queued -= n;
+    if (n < head.length) this.#queue[0] = head.subarray(n);
+    else this.#queue.shift();
+    if (before >= WRITE_HIGH_WATER && this.#queued < WRITE_HIGH_WATER) {
+      this.#fire(EV_OUT);
     }
+    if (this.#queue.length > 0) return this.#write_head(conn);
+    this.#drained();
+  }
+
+  #write_failed = (err: unknown): void => {
+    if (!this.#closed) this.#fail_write(err);
+    this.#queue = [];
+    this.#queued = 0;
+    this.#drained();
+  };
+
+  #drained(): void {
+    this.#draining = null;
     if (this.#wr_shut) this.#close_write();
     this.#fire(EV_OUT);
   }
