@@ -3,7 +3,9 @@
  * `selector` (SelectorTCPServer), `threading` (ThreadingTCPServer) and
  * `forking` (ForkingTCPServer), all with {@linkcode Echo}; plus two loops
  * written without socketserver, for the goals of net and mux: `net` (one
- * task per connection, `recv()` / `sendall()` on our Socket) and `mux`
+ * task per connection, `recv_into()` a reused 64 KiB buffer and `sendall()`
+ * on our Socket, the calls the net goal names; the raw loop reuses its
+ * buffer too) and `mux`
  * (tutorial 000's selector echo: non-blocking sockets, one
  * `DefaultSelector`, each reply waits for EVENT_WRITE).
  *
@@ -118,11 +120,12 @@ function net_loop(): Running {
   listener.listen(1024);
   const conns = new Set<Socket>();
   const serve = async (conn: Socket) => {
+    const buf = new Uint8Array(CHUNK);
     try {
       while (true) {
-        const data = await conn.recv(CHUNK);
-        if (data.length === 0) break;
-        await conn.sendall(data);
+        const n = await conn.recv_into(buf);
+        if (n === 0) break;
+        await conn.sendall(buf.subarray(0, n));
       }
     } catch {
       // The client went away.
