@@ -444,14 +444,14 @@ function to_ev(mask: number): number {
     (mask & POLLWRNORM ? EV_OUT : 0);
 }
 
-// The bits reported for a level, in the caller's own terms, as Linux words
-// them: POLLRDNORM and POLLWRNORM when asked for, POLLERR, POLLHUP and
-// POLLNVAL always.
 // What poll() and epoll.poll() return for a ready registration.
 function pair(reg: Registration, level: number): [number, number] {
   return [reg.fd, report(reg, level)];
 }
 
+// The bits reported for a level, in the caller's own terms, as Linux words
+// them: POLLRDNORM and POLLWRNORM when asked for, POLLERR, POLLHUP and
+// POLLNVAL always.
 function report(reg: Registration, level: number): number {
   if (level === NVAL) return POLLNVAL;
   const mask = reg.mask;

@@ -1267,15 +1267,23 @@ export class Socket implements AsyncDisposable {
   #drain(conn: Deno.Conn): Promise<void> {
     const direct = this.#direct;
     if (!direct) return this.#write_head(conn);
-    const next = () => this.#write_head(conn);
+    const next = () => {
+      if (this.#queue.length > 0) return this.#write_head(conn);
+      this.#drained();
+    };
     return direct.then(next, next);
   }
 
   #write_head(conn: Deno.Conn): Promise<void> {
-    return conn.write(this.#queue[0]!).then(
-      (n) => this.#written(conn, n),
-      this.#write_failed,
-    );
+    let pending: Promise<number>;
+    try {
+      pending = conn.write(this.#queue[0]!);
+    } catch (err) {
+      // As a rejected write: #draining must settle, never throw.
+      this.#write_failed(err);
+      return Promise.resolve();
+    }
+    return pending.then((n) => this.#written(conn, n), this.#write_failed);
   }
 
   #written(conn: Deno.Conn, n: number): Promise<void> | undefined {
