@@ -21,10 +21,12 @@
  * @module
  */
 export * from "./address.ts";
+export * from "./byte_order.ts";
 export * from "./constants.ts";
 export * from "./errno.ts";
 export * from "./errors.ts";
 export * from "./file.ts";
 export * from "./framing.ts";
+export * from "./inet.ts";
 export * from "./readiness.ts";
 export * from "./socket.ts";
