@@ -23,6 +23,7 @@
 export * from "./address.ts";
 export * from "./byte_order.ts";
 export * from "./constants.ts";
+export * from "./create.ts";
 export * from "./errno.ts";
 export * from "./errors.ts";
 export * from "./file.ts";
