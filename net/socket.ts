@@ -28,7 +28,6 @@
  */
 import {
   AF_INET,
-  AF_INET6,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
@@ -55,6 +54,7 @@ import { _Core, _State } from "./_core.ts";
 import { _Receiver, READ_CHUNK } from "./_receive.ts";
 import { _Sender } from "./_send.ts";
 import { _events } from "./_events.ts";
+import { _socket_repr } from "./_socket_repr.ts";
 
 /**
  * What `send()` and friends accept: bytes, any BufferSource, or a string
@@ -876,18 +876,36 @@ export class Socket implements AsyncDisposable {
     });
   }
 
-  /** Python's `repr()` of a socket. */
+  /**
+   * Python's `repr()` of the socket, which `print(sock)` shows:
+   * `<socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1',
+   * 9999), raddr=('127.0.0.1', 50000)>`, and
+   * `<socket.socket [closed] fd=-1, family=2, type=1, proto=0>` once closed.
+   * `console.log(sock)` prints the same.
+   *
+   * @returns The text.
+   *
+   * @example Usage
+   * ```ts
+   * import { socket } from "@pysock/pysock/net";
+   * import assert from "node:assert/strict";
+   * const s = socket();
+   * s.bind(["127.0.0.1", 0]);
+   * const [, port] = s.getsockname() as [string, number];
+   * assert.equal(
+   *   String(s),
+   *   `<socket.socket fd=${s.fileno()}, family=2, type=1, proto=0, laddr=('127.0.0.1', ${port})>`,
+   * );
+   * await s.close();
+   * assert.equal(String(s), "<socket.socket [closed] fd=-1, family=2, type=1, proto=0>");
+   * ```
+   */
   toString(): string {
-    const kind = this.type === SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM";
-    const fam = this.family === AF_INET
-      ? "AF_INET"
-      : this.family === AF_INET6
-      ? "AF_INET6"
-      : "AF_UNIX";
-    let laddr = "";
-    if (!this.#core.closed) {
-      laddr = `, laddr=${JSON.stringify(this.getsockname())}`;
-    }
-    return `<socket fd=${this.#fd}, family=${fam}, type=${kind}, proto=${this.proto}${laddr}>`;
+    return _socket_repr(this, this.#core.closed);
+  }
+
+  /** What `console.log()` and `Deno.inspect()` show: {@linkcode toString}. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
   }
 }
