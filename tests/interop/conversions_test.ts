@@ -18,18 +18,10 @@ import {
   inet_pton,
   ntohl,
   ntohs,
-  OSError,
 } from "../../net/mod.ts";
-import { py } from "./_py_run.ts";
+import { type Call, differences } from "./_py_calls.ts";
 
-type Arg = number | string | { hex: string };
-type Call = [name: string, ...args: Arg[]];
-type Result = { ok: number | string } | { error: string; text: string };
-
-const calls: Record<
-  string,
-  (...args: never[]) => number | string | Uint8Array
-> = {
+const calls = {
   htons,
   ntohs,
   htonl,
@@ -39,37 +31,6 @@ const calls: Record<
   inet_pton,
   inet_ntop,
 };
-
-const hex = (text: string): Uint8Array =>
-  new Uint8Array((text.match(/../g) ?? []).map((b) => parseInt(b, 16)));
-
-// Python's class for each of ours.
-const PY_CLASS: Record<string, string[]> = {
-  OSError: ["OSError"],
-  RangeError: ["OverflowError", "ValueError"],
-  TypeError: ["TypeError"],
-};
-
-function ours([name, ...args]: Call): Result {
-  const values = args.map((a) => typeof a === "object" ? hex(a.hex) : a);
-  try {
-    const result = (calls[name] as (...a: unknown[]) => unknown)(...values);
-    return {
-      ok: result instanceof Uint8Array
-        ? Array.from(result, (b) => b.toString(16).padStart(2, "0")).join("")
-        : result as number | string,
-    };
-  } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    // Python's OSError without errno prints only its text; ours carries
-    // EINVAL, so compare the text Python prints.
-    const text = err instanceof OSError &&
-        err.strerror.includes("inet_")
-      ? err.strerror
-      : err.message;
-    return { error: err.name, text };
-  }
-}
 
 const ATON = [
   "127.0.0.1",
@@ -199,24 +160,5 @@ const cases: Call[] = [
 ];
 
 Deno.test("the byte-order and inet_* calls give python3's results and error classes on the same inputs", async () => {
-  const theirs = (await py("conversions.py", JSON.stringify(cases)))
-    .trimEnd().split("\n").map((line) => JSON.parse(line) as Result);
-  assert.equal(theirs.length, cases.length);
-  const diffs: string[] = [];
-  for (const [i, call] of cases.entries()) {
-    const a = ours(call);
-    const b = theirs[i]!;
-    const same = "ok" in b
-      ? "ok" in a && a.ok === b.ok
-      : "error" in a && PY_CLASS[a.error]!.includes(b.error) &&
-        (a.error !== "OSError" || a.text === b.text);
-    if (!same) {
-      diffs.push(
-        `${JSON.stringify(call)}: ours ${JSON.stringify(a)}, python3 ${
-          JSON.stringify(b)
-        }`,
-      );
-    }
-  }
-  assert.deepEqual(diffs, []);
+  assert.deepEqual(await differences(calls, cases), []);
 });
