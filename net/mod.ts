@@ -1,6 +1,8 @@
 /**
  * Python's `socket` module for Deno: the socket object, its constants and
- * errors, addresses, `makefile()` and length-prefixed framing.
+ * errors, addresses and their names (`getaddrinfo()`, `getnameinfo()`,
+ * `getservbyname()`...), byte order and `inet_*` conversions, `makefile()`
+ * and length-prefixed framing.
  *
  * Permissions: `--allow-net` scoped to the addresses used; datagram sockets
  * and SO_REUSEPORT need `--unstable-net`; Unix sockets need `--allow-read`,
