@@ -24,7 +24,13 @@ import {
   SOCK_STREAM,
 } from "./constants.ts";
 import { gaierror } from "./errors.ts";
-import { _check_port, _is_ipv4, _is_ipv6, _show } from "./_address.ts";
+import {
+  _check_port,
+  _is_inet_tuple,
+  _is_ipv4,
+  _is_ipv6,
+  _show,
+} from "./_address.ts";
 import { _repr_str, _repr_tuple } from "./_repr.ts";
 import { _hosts_entries, _hosts_match } from "./_hosts.ts";
 import { _port_of } from "./_services.ts";
@@ -128,19 +134,14 @@ export type AddrInfo = [
  */
 export function format_address(address: Address): string {
   if (typeof address === "string") return _repr_str(address);
-  const items: unknown = address;
-  if (
-    !Array.isArray(items) || items.length < 2 || items.length > 4 ||
-    typeof items[0] !== "string" ||
-    !items.slice(1).every((x) => Number.isInteger(x))
-  ) {
+  if (!_is_inet_tuple(address)) {
     throw new TypeError(
       `Cannot format address: expected a path or a [host, port, flowinfo?, scope_id?] array, received ${
         _show(address)
       }`,
     );
   }
-  return _repr_tuple(items as (string | number)[]);
+  return _repr_tuple(address);
 }
 
 const HOSTNAME =

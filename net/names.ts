@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { _is_ipv4, _show } from "./_address.ts";
+import { _is_inet_tuple, _is_ipv4, _show } from "./_address.ts";
 import { _hosts_entries, _hosts_match } from "./_hosts.ts";
 import { _name_of } from "./_services.ts";
 import {
@@ -218,12 +218,7 @@ export async function getnameinfo(
   sockaddr: IPv4Address | IPv6Address,
   flags: number,
 ): Promise<[host: string, port: string]> {
-  const items: unknown = sockaddr;
-  if (
-    !Array.isArray(items) || items.length < 2 || items.length > 4 ||
-    typeof items[0] !== "string" ||
-    !items.slice(1).every((x) => Number.isInteger(x))
-  ) {
+  if (!_is_inet_tuple(sockaddr)) {
     throw new TypeError(
       `Cannot look up name: sockaddr must be a [host, port, flowinfo?, scope_id?] array, received ${
         _show(sockaddr)
@@ -235,12 +230,7 @@ export async function getnameinfo(
       `Cannot look up name: flags must be an integer, received ${_show(flags)}`,
     );
   }
-  const [host, port, , scope_id = 0] = items as [
-    string,
-    number,
-    number?,
-    number?,
-  ];
+  const [host, port, , scope_id = 0] = sockaddr;
   if (port < 0 || port > 65535) {
     throw new RangeError(
       `Cannot look up name: port must be 0-65535, received ${port}`,
@@ -249,7 +239,7 @@ export async function getnameinfo(
   const zone = /%.*$/.exec(host)?.[0] ?? "";
   const bytes = packed(host.slice(0, host.length - zone.length));
   if (bytes === undefined) throw new gaierror(-2, "Name or service not known");
-  if (bytes.length === 4 && items.length > 2) {
+  if (bytes.length === 4 && sockaddr.length > 2) {
     throw new OSError(EINVAL, "IPv4 sockaddr must be 2 tuple");
   }
   let name: string | undefined;

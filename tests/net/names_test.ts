@@ -23,8 +23,7 @@ import {
   OSError,
   SOCK_STREAM,
 } from "../../net/mod.ts";
-
-const CHILD_MS = 30_000;
+import { spawn } from "../examples/_run.ts";
 
 Deno.test("gethostbyaddr() of a loopback address the hosts file does not name throws herror without asking DNS", async () => {
   const hosts = Deno.readTextFileSync("/etc/hosts");
@@ -121,28 +120,14 @@ Deno.test("gethostbyname_ex() of an IPv4 literal gives it back, and getfqdn() of
 });
 
 Deno.test("without --allow-read, the service lookups name the permission they need, and numeric ones work", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      new URL("./_names_no_read.ts", import.meta.url).pathname,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      Deno.kill(child.pid, "SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-  }, CHILD_MS);
-  const out = await child.output().finally(() => clearTimeout(timer));
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const lines = new TextDecoder().decode(out.stdout).trimEnd().split("\n")
+  await using child = spawn(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    new URL("./_names_no_read.ts", import.meta.url).pathname,
+  ]);
+  await child.success();
+  const lines = child.stdout.trimEnd().split("\n")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   const by = Object.fromEntries(lines.map((l) => [l.what, l]));
   const denied = {
