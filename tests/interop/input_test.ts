@@ -136,3 +136,20 @@ Deno.test("input() rejects with RangeError once stdin is closed", async () => {
     "RangeError: Cannot read input: I/O operation on closed file\n",
   );
 });
+
+Deno.test("input() passes the test sanitizers: no read of stdin is left outstanding", async () => {
+  const ran = await run(
+    Deno.execPath(),
+    [
+      "test",
+      "--quiet",
+      "--sanitize-ops",
+      "--sanitize-resources",
+      `${HERE}_input_sanitized.ts`,
+    ],
+    ["first\nsecond\nthird\n"],
+    true,
+  );
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  assert.match(ran.stdout, /ok \| 1 passed \| 0 failed/);
+});
