@@ -34,8 +34,8 @@ import {
   NI_NUMERICSERV,
   SOCK_STREAM,
 } from "./constants.ts";
-import { EINVAL } from "./errno.ts";
-import { gaierror, herror, OSError } from "./errors.ts";
+import { EACCES, EINVAL } from "./errno.ts";
+import { gaierror, herror, OSError, PermissionError } from "./errors.ts";
 import { inet_ntop, inet_pton } from "./inet.ts";
 
 /**
@@ -101,8 +101,15 @@ async function names_of(
     const found = await Deno.resolveDns(reverse_name(bytes), "PTR");
     const names = found.map((n) => n.replace(/\.$/, ""));
     if (names.length > 0) return [names[0]!, names.slice(1)];
-  } catch {
-    // no PTR record, no resolver, or no --allow-net: an unknown host
+  } catch (err) {
+    // An unknown host, unless the lookup was not allowed: say so.
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new PermissionError(
+        EACCES,
+        "Permission denied: a reverse DNS lookup needs --allow-net",
+        { cause: err },
+      );
+    }
   }
   return undefined;
 }
@@ -161,6 +168,8 @@ export async function gethostbyname_ex(hostname: string): Promise<HostEntry> {
  * @returns `[hostname, aliaslist, ipaddrlist]`.
  * @throws {herror} `[Errno 1] Unknown host` when nothing names the address.
  * @throws {gaierror} When a host name given cannot be resolved.
+ * @throws {PermissionError} When the address needs DNS and `--allow-net`
+ *   does not allow it.
  * @throws {TypeError} When `ip_address` is not a string.
  *
  * @example Usage
@@ -204,7 +213,8 @@ export async function gethostbyaddr(ip_address: string): Promise<HostEntry> {
  * @throws {TypeError} When `sockaddr` is not such an array.
  * @throws {RangeError} When the port is outside 0-65535.
  * @throws {PermissionError} When a service name needs `/etc/services` and
- *   read access to it is denied.
+ *   read access to it is denied, or the host needs DNS and `--allow-net`
+ *   does not allow it.
  *
  * @example Usage
  * ```ts

@@ -1,8 +1,9 @@
-// Run without --allow-read: what the name calls do when they may not read
-// /etc/services and /etc/hosts. Prints one JSON line per call.
+// Run with no permission: what the name calls do when they may not read
+// /etc/services and /etc/hosts, nor ask DNS. Prints one JSON line per call.
 // Run: deno run --no-prompt tests/net/_names_no_read.ts
 import {
   getaddrinfo,
+  gethostbyaddr,
   gethostbyname_ex,
   getnameinfo,
   getservbyname,
@@ -23,6 +24,9 @@ const calls: Array<[string, () => unknown]> = [
     () => getnameinfo(["127.0.0.1", 80], NI_NUMERICHOST | NI_NUMERICSERV),
   ],
   ["gethostbyname_ex", () => gethostbyname_ex("localhost")],
+  // 192.0.2.1 is for documentation: never in a hosts file, and without
+  // --allow-net no query leaves.
+  ["gethostbyaddr", () => gethostbyaddr("192.0.2.1")],
 ];
 for (const [what, call] of calls) {
   try {

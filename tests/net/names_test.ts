@@ -119,7 +119,7 @@ Deno.test("gethostbyname_ex() of an IPv4 literal gives it back, and getfqdn() of
   assert.equal(await getfqdn("127.0.0.254"), "127.0.0.254");
 });
 
-Deno.test("without --allow-read, the service lookups name the permission they need, and numeric ones work", async () => {
+Deno.test("without permissions, service and reverse DNS lookups name the permission they need, and numeric ones work", async () => {
   await using child = spawn(Deno.execPath(), [
     "run",
     "--quiet",
