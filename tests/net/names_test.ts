@@ -156,4 +156,10 @@ Deno.test("without permissions, service and reverse DNS lookups name the permiss
   assert.deepEqual(by["gethostbyname_ex"]!.ok, ["localhost", [], [
     "127.0.0.1",
   ]]);
+  assert.deepEqual(by["gethostbyaddr"], {
+    what: "gethostbyaddr",
+    error: "PermissionError",
+    message:
+      "[Errno 13] Permission denied: a reverse DNS lookup needs --allow-net",
+  });
 });
