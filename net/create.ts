@@ -20,6 +20,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  IPPROTO_TCP,
   SO_REUSEADDR,
   SO_REUSEPORT,
   SOCK_STREAM,
@@ -155,7 +156,8 @@ export async function create_connection(
       ) => [i[0], i[4]]);
   let last: unknown;
   for (const [family, target] of targets) {
-    const sock = new Socket(family, SOCK_STREAM);
+    // Python's socket takes getaddrinfo's protocol: print() shows proto=6.
+    const sock = new Socket(family, SOCK_STREAM, IPPROTO_TCP);
     if (timeout !== undefined) sock.settimeout(timeout);
     try {
       await sock.connect(target);
