@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 examples/chat_room.ts
-// A chat room: the last program DESIGN.md §6 lists, built from what the
-// tutorials teach (/work/shared/tutorials/000_1006c350b253919f.txt, the
-// socketserver section; 004_3c27c32903d497c7.txt's many clients on one
-// thread): a SelectorTCPServer runs one handler per client on one thread,
-// so the room, shared by all handlers, needs no lock.
+// A chat room, built from what the tutorials teach (the socketserver chapter,
+// and the select servers that serve many clients on one thread): a
+// SelectorTCPServer runs one handler per client on one thread, so the room,
+// shared by all handlers, needs no lock.
 //
 // Protocol, one line each: the first line a client sends is its nickname;
 // every later line goes to everyone else as "nick: text". Joins and leaves

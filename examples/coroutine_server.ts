@@ -1,11 +1,11 @@
 // deno run --allow-net=127.0.0.1:8080 examples/coroutine_server.ts
-// The coroutine server that /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// names but leaves empty (§05.07 单进程单线程TCP服务器模型_协程方式; §05.08
-// says why: a light stack per request, scheduled in user space). In Python
-// that is gevent: `gevent.spawn(handle_client, new_sock, client_addr)` after
-// each accept(). In JavaScript every async function is such a coroutine:
-// calling handle_client() without awaiting it spawns one, and it yields to
-// the others at each `await` (recv, send), all on one thread.
+// The coroutine server that the tutorials' list of server models names but
+// leaves empty (one process, one thread, coroutines: a light stack per
+// request, scheduled in user space). In Python that is gevent:
+// `gevent.spawn(handle_client, new_sock, client_addr)` after each accept().
+// In JavaScript every async function is such a coroutine: calling
+// handle_client() without awaiting it spawns one, and it yields to the others
+// at each `await` (recv, send), all on one thread.
 //
 // Flags: --host/--port (the tutorial's servers bind ("", 8080), every
 // interface; we default to 127.0.0.1 to stay off the network). It serves

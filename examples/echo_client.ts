@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 examples/echo_client.ts
-// Ports the first "socket client" of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "socket client"): connect to 127.0.0.1:9999, sendall() one
-// message (the tutorial's 请求占领地球, "request to occupy the Earth"),
-// recv() the server's reply, print it and close. Against echo_server.ts the
-// reply is the message itself.
+// Ports the tutorials' first socket client: connect to 127.0.0.1:9999,
+// sendall() one message (the tutorial's 请求占领地球, "request to occupy the
+// Earth"), recv() the server's reply, print it and close. Against
+// echo_server.ts the reply is the message itself.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --message TEXT.
 // The tutorial calls recv(1024) once; a reply can arrive in pieces, so we

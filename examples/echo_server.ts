@@ -1,10 +1,9 @@
 // deno run --allow-net=127.0.0.1:9999 examples/echo_server.ts
-// Ports the first "socket server" of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "socket server"): bind 127.0.0.1:9999, listen(5), then forever
-// accept() a client, recv() what it sends, print it and answer. The tutorial
-// answers a fixed text; an echo server sends the bytes back, and keeps doing
-// so until the client closes (recv() returns b"", as in the TCP server of
-// 002_dc45f74b7bdf75d1.txt §04.03), so longer messages come back whole.
+// Ports the tutorials' first socket server: bind 127.0.0.1:9999, listen(5),
+// then forever accept() a client, recv() what it sends, print it and answer.
+// The tutorial answers a fixed text; an echo server sends the bytes back, and
+// keeps doing so until the client closes (recv() returns b"", as in the
+// tutorials' TCP server walk-through), so longer messages come back whole.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (serve N
 // clients, then exit; 0, the default, runs until SIGINT or SIGTERM).

@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:8080 examples/epoll_server.ts
-// Ports the epoll server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.06 单进程单线程TCP服务器模型_epoll方式): the listener and every client
-// are registered with one epoll object by file number; epoll.poll() says
-// which are ready; the server prints what each client sends and when it
-// closes (it does not answer, as in the tutorial).
+// Ports the tutorials' epoll server (one process, one thread, epoll): the
+// listener and every client are registered with one epoll object by file
+// number; epoll.poll() says which are ready; the server prints what each
+// client sends and when it closes (it does not answer, as in the tutorial).
 //
 // Flags: --host/--port (the tutorial binds ("", 8080), every interface; we
 // default to 127.0.0.1 to stay off the network), --count N (exit once N

@@ -1,10 +1,9 @@
 // deno run --allow-net=127.0.0.1:8080 examples/http_hello.ts
-// Ports the web server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section WEB服务应用): HTTP over a raw socket. For each connection,
-// handle_request() reads the browser's request, sends the shortest valid
-// HTTP/1.1 answer (a status line, an empty line, the body "Hello, World")
-// and the connection is closed, which tells the browser the body ended.
-// Open http://127.0.0.1:8080/ in a browser, or run curl on it.
+// Ports the tutorials' "Hello, World" web server: HTTP over a raw socket. For
+// each connection, handle_request() reads the browser's request, sends the
+// shortest valid HTTP/1.1 answer (a status line, an empty line, the body
+// "Hello, World") and the connection is closed, which tells the browser the
+// body ended. Open http://127.0.0.1:8080/ in a browser, or run curl on it.
 //
 // Flags: --host/--port (the tutorial binds ('localhost', 8080); we default
 // to 127.0.0.1, since localhost may mean ::1), --count N (answer N requests,

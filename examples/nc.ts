@@ -1,8 +1,8 @@
 // deno run --allow-net --unstable-net examples/nc.ts
-// A small nc (netcat), after /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§03 nc命令的使用): connect to a TCP or UDP port, or listen on one (-l),
-// and copy standard input to the socket and the socket to standard output.
-// It shows a full-duplex socket, shutdown(SHUT_WR) and recvfrom()/sendto().
+// A small nc (netcat), after the tutorials' lesson on using nc: connect to a
+// TCP or UDP port, or listen on one (-l), and copy standard input to the
+// socket and the socket to standard output. It shows a full-duplex socket,
+// shutdown(SHUT_WR) and recvfrom()/sendto().
 //
 //   nc.ts [-l] [-u] [-v] [-w secs] host port     (-l: host may be omitted)
 //   deno run --allow-net --unstable-net examples/nc.ts 127.0.0.1 8080

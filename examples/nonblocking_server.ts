@@ -1,9 +1,9 @@
 // deno run --allow-net=127.0.0.1:8080 examples/nonblocking_server.ts
-// Ports the non-blocking server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.04 单进程单线程TCP服务器模型_非阻塞模式): with setblocking(false),
-// accept() and recv() never wait; they throw BlockingIOError when nothing is
-// there. One loop tries to accept, then tries to recv from every client in
-// `client_info`, prints what came and drops the clients that closed.
+// Ports the tutorials' non-blocking server (one process, one thread, no
+// waiting): with setblocking(false), accept() and recv() never wait; they
+// throw BlockingIOError when nothing is there. One loop tries to accept, then
+// tries to recv from every client in `client_info`, prints what came and
+// drops the clients that closed.
 //
 // Flags: --host/--port (the tutorial binds ("", 8080), every interface; we
 // default to 127.0.0.1 to stay off the network), --count N (exit once N

@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1 --allow-read=. --allow-run --unstable-net examples/process_per_client.ts
-// Ports the multi-process server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.02 多进程版TCP服务器模型): each client is served by handle_client(),
-// which echoes what it receives until the client closes, in another
-// process, so a slow or crashing client never holds up the others.
+// Ports the tutorials' multi-process server: each client is served by
+// handle_client(), which echoes what it receives until the client closes, in
+// another process, so a slow or crashing client never holds up the others.
 //
 // Python forks one Process per accepted socket, and the child inherits the
 // socket. Deno cannot fork nor hand a connection to another process, so we

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:8888 examples/robot_client.ts
-// Ports the "10086" robot client of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section 实例:智能机器人, 客户端): call the robot, then forever print what it
-// says ("receive: ...") and send it the next line you type ("please input:");
-// typing "exit" hangs up. Works with robot_server.ts and robot_socketserver.ts.
+// Ports the tutorials' "10086" robot client: call the robot, then forever
+// print what it says ("receive: ...") and send it the next line you type
+// ("please input:"); typing "exit" hangs up. Works with robot_server.ts and
+// robot_socketserver.ts.
 //
 // Flags: --host/--port. The tutorial's client dials port 8005 while its
 // server listens on 8888; we default to 127.0.0.1:8888 so the pair works

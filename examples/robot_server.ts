@@ -1,7 +1,6 @@
 // deno run --allow-net=127.0.0.1:8888 examples/robot_server.ts
-// Ports the "10086" robot server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section 实例:智能机器人, 服务端; 001_3fc2ec32cfe00420.txt has the same idea):
-// a customer-service line. It greets each caller, then answers every message:
+// Ports the tutorials' "10086" robot server (the "smart robot" lesson): a
+// customer-service line. It greets each caller, then answers every message:
 // "0" puts you through to a human, "exit" hangs up, anything else asks again.
 // One caller at a time: the next one waits in the listen(5) backlog.
 //

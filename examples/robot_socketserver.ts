@@ -1,9 +1,7 @@
 // deno run --allow-net=127.0.0.1 --allow-read=. --unstable-net examples/robot_socketserver.ts
-// Ports the socketserver robot of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section SocketServer模块, "SocketServer实现服务器"; 001_3fc2ec32cfe00420.txt
-// has its skeleton): the "10086" robot of robot_server.ts as a
-// BaseRequestHandler whose handle() serves one caller, run by a
-// ThreadingTCPServer, so many callers are served at the same time.
+// Ports the tutorials' socketserver robot: the "10086" robot of
+// robot_server.ts as a BaseRequestHandler whose handle() serves one caller,
+// run by a ThreadingTCPServer, so many callers are served at the same time.
 //
 // Python gives each connection a thread. Our ThreadingTCPServer runs
 // handlers in a pool of Web Workers (one per core; --workers N to change)

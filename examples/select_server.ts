@@ -1,7 +1,6 @@
 // deno run --allow-net=127.0.0.1:10000 examples/select_server.ts
-// Ports the select echo server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "基于select实现socket服务端"), the same design as the "read | write
-// separation" server of 004_3c27c32903d497c7.txt: one select() over an
+// Ports the tutorials' select echo server on port 10000, the same design as
+// their "read | write separation" server on 6666: one select() over an
 // `inputs` list (the listener and every client) and an `outputs` list (the
 // clients with replies waiting), with one message queue per client.
 //

@@ -1,9 +1,8 @@
 // deno run examples/select_stdin.ts
-// Ports "select on stdin" of /work/shared/tutorials/004_3c27c32903d497c7.txt
-// (section 小试牛刀:利用select监听终端输入; 000_1006c350b253919f.txt has the
+// Ports the tutorials' "select on stdin" warm-up (another tutorial has the
 // same loop with a 1-second timeout): select() waits up to 5 seconds for
-// input; it returns an empty list when the time is up, [stdin] when a line
-// is waiting, which readline() then reads. It needs no permission at all.
+// input; it returns an empty list when the time is up, [stdin] when a line is
+// waiting, which readline() then reads. It needs no permission at all.
 //
 // Flags: --timeout SECS (the tutorial's 5). Type lines, or pipe them in; it
 // ends at the end of input (Ctrl-D), where the Python loop would spin.

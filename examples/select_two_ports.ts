@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1:7777,127.0.0.1:7778 examples/select_two_ports.ts
-// Ports "one select over two ports" of
-// /work/shared/tutorials/004_3c27c32903d497c7.txt (section 利用select监听多个端口):
-// two listening sockets, one select() with a 1-second timeout; whichever
-// has a connection waiting accepts it and sends the client its own address.
+// Ports the tutorials' "one select over two ports" server: two listening
+// sockets, one select() with a 1-second timeout; whichever has a connection
+// waiting accepts it and sends the client its own address.
 //
 // Flags: --host (the tutorial's 127.0.0.1), --port and --port2 (7777 and
 // 7778), --count N (exit after N clients; 0, the default, runs until SIGINT

@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1 --allow-read=. --unstable-net examples/thread_per_client.ts
-// Ports the multi-thread server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.03 多线程版TCP服务器模型): each client is served by handle_client(),
-// which echoes what it receives until the client closes, on another thread,
-// so a slow client never holds up the others.
+// Ports the tutorials' multi-thread server: each client is served by
+// handle_client(), which echoes what it receives until the client closes, on
+// another thread, so a slow client never holds up the others.
 //
 // Python starts one Thread per accepted socket. Deno cannot hand a
 // connection to another thread, so we use our ThreadingTCPServer: a pool of

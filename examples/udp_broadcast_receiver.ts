@@ -1,8 +1,7 @@
 // deno run --allow-net=0.0.0.0:8000 --unstable-net examples/udp_broadcast_receiver.ts
-// The receiving side of the broadcast in
-// /work/shared/tutorials/002_dc45f74b7bdf75d1.txt (§01.06 udp广播功能): the
-// tutorial's UDP server (§01.04) on port 8000, bound to "" (all interfaces),
-// printing every datagram and who sent it.
+// The receiving side of the tutorials' UDP broadcast lesson: their reply-less
+// UDP server on port 8000, bound to "" (all interfaces), printing every
+// datagram and who sent it.
 //
 // Flags: --host (default "", all interfaces, as the tutorial: Linux hands a
 // broadcast only to sockets bound to all interfaces or to the broadcast

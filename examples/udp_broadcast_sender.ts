@@ -1,8 +1,7 @@
 // deno run --allow-net=127.255.255.255:8000,127.0.0.1:0 --unstable-net examples/udp_broadcast_sender.ts
-// Ports the UDP broadcast sender of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§01.06 udp广播功能): turn SO_BROADCAST on, then sendto() each line typed
-// to the broadcast address, port 8000. Without SO_BROADCAST the sendto()
-// fails with PermissionError, as in CPython.
+// Ports the tutorials' UDP broadcast sender: turn SO_BROADCAST on, then
+// sendto() each line typed to the broadcast address, port 8000. Without
+// SO_BROADCAST the sendto() fails with PermissionError, as in CPython.
 //
 // Flags: --broadcast ADDR (default 127.255.255.255, the loopback network's
 // broadcast, so that trying it never floods a real network; run

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999,127.0.0.1:0 --unstable-net examples/udp_client.ts
-// Ports the UDP client of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "UDP", 客户端): read a line, stop on "exit", sendto() it to the
-// server, recvfrom() the reply and print it. The first sendto() binds the
-// socket to a free port (127.0.0.1:0 in the grant), as Linux does.
+// Ports the tutorials' UDP client on port 9999: read a line, stop on "exit",
+// sendto() it to the server, recvfrom() the reply and print it. The first
+// sendto() binds the socket to a free port (127.0.0.1:0 in the grant), as
+// Linux does.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --timeout SECONDS
 // (default 5: UDP may lose a datagram, and the tutorial's client would then

@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1 --unstable-net examples/udp_server.ts
-// Ports the UDP server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "UDP", 服务端): bind, then forever recvfrom() a datagram, print it
-// with the sender's address, and sendto() the sender the reply b"ok". The
-// reply-less server of 002_dc45f74b7bdf75d1.txt (§01.04) is the same loop.
+// Ports the tutorials' UDP server on port 9999: bind, then forever recvfrom()
+// a datagram, print it with the sender's address, and sendto() the sender the
+// reply b"ok". Another tutorial's reply-less UDP server is the same loop.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (answer N
 // datagrams, then exit; 0, the default, runs until SIGINT or SIGTERM).

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 --allow-read=f.png examples/upload_client.ts f.png
-// Ports the upload client of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-// ("基于socket进行文件上传"): send the file size, wait for the server's
-// acknowledgement (the tutorial's fix for the sticky-packet problem), then
-// send the file. `--protocol framed` speaks net/framing.ts instead.
+// Ports the tutorials' file upload client: send the file size, wait for the
+// server's acknowledgement (the tutorial's fix for the sticky-packet
+// problem), then send the file. `--protocol framed` speaks net/framing.ts
+// instead.
 //
 // Flags: --host/--port (default 127.0.0.1:9999; the tutorial's server is on
 // 192.168.14.39:999), --protocol tutorial|framed (default tutorial; see

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 --allow-read=uploads --allow-write=uploads examples/upload_server.ts --dir uploads
-// Ports the upload server of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-// ("基于socket进行文件上传"): receive the file size, send an acknowledgement
-// (the tutorial's fix for the sticky-packet problem), then receive exactly
-// that many bytes. `--protocol framed` speaks net/framing.ts instead.
+// Ports the tutorials' file upload server: receive the file size, send an
+// acknowledgement (the tutorial's fix for the sticky-packet problem), then
+// receive exactly that many bytes. `--protocol framed` speaks net/framing.ts
+// instead.
 //
 // Flags: --host/--port (the tutorial binds 192.168.14.39:999; we default to
 // loopback, and to 9999 because ports below 1024 need root), --dir (where
