@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { type Address, ConnectionError, OSError } from "../net/mod.ts";
 import { SelectorTCPServer, StreamRequestHandler } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
 
 const decoder = new TextDecoder();
 // A line longer than this (in bytes) is relayed in pieces.
@@ -84,7 +85,7 @@ export class ChatHandler extends StreamRequestHandler {
       while (first === "") { // blank lines: ask again
         const line = await this.rfile.readline(MAX_LINE);
         if (line.length === 0) return; // gone before saying who it is
-        first = decoder.decode(line).trim();
+        first = printable(decoder.decode(line).trim());
       }
       // Two members cannot share a name: alice, alice2, alice3...
       let nick = first;
@@ -103,7 +104,7 @@ export class ChatHandler extends StreamRequestHandler {
       for (;;) {
         const line = await this.rfile.readline(MAX_LINE); // longer: split
         if (line.length === 0) break; // the client closed its side
-        const text = decoder.decode(line).trimEnd();
+        const text = printable(decoder.decode(line).trimEnd());
         if (text === "") continue;
         console.log(`${nick}: ${text}`);
         server.broadcast(`${nick}: ${text}\n`, this);

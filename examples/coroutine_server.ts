@@ -21,6 +21,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ if (!Number.isInteger(Number(flags.port))) {
   console.error("--port must be an integer");
   Deno.exit(2);
 }
-const decoder = new TextDecoder();
 
 // Python's repr() of an address tuple: ('127.0.0.1', 50000)
 function repr(address: Address): string {
@@ -57,7 +57,7 @@ async function handle_client(
       const recv_data = await new_sock.recv(1024); // yields until data
       if (recv_data.length > 0) {
         console.log(
-          `client ${repr(client_addr)} sent: ${decoder.decode(recv_data)}`,
+          `client ${repr(client_addr)} sent: ${printable(recv_data)}`,
         );
         await new_sock.sendall(recv_data);
       } else {

@@ -11,6 +11,7 @@
 // right after its answer).
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -56,7 +57,7 @@ for (const chunk of chunks) {
 // print server_reply
 console.log(
   `received ${server_reply.length} bytes: ${
-    JSON.stringify(new TextDecoder().decode(server_reply))
+    printable(JSON.stringify(new TextDecoder().decode(server_reply)))
   }`,
 );
 

@@ -16,6 +16,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -81,7 +82,7 @@ while (!stopping && (count === 0 || served < count)) {
       // print client_data
       console.log(
         `received ${client_data.length} bytes: ${
-          JSON.stringify(decoder.decode(client_data))
+          printable(JSON.stringify(decoder.decode(client_data)))
         }`,
       );
       // conn.sendall(...): send back what came in

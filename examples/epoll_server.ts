@@ -25,6 +25,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -38,7 +39,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
   console.error("--port and --count must be integers");
   Deno.exit(2);
 }
-const decoder = new TextDecoder();
 
 // Python's repr() of an address tuple: ('127.0.0.1', 50000)
 function repr(address: Address): string {
@@ -89,7 +89,7 @@ while (!stopping && (count === 0 || closed < count)) {
       if (recv_data.length > 0) {
         console.log(
           `client ${repr(client_addrs.get(sock_fd)!)} sent: ${
-            decoder.decode(recv_data)
+            printable(recv_data)
           }`,
         );
       } else {

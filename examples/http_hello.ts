@@ -10,6 +10,7 @@
 // then exit; 0, the default, runs until SIGINT or SIGTERM).
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, type Socket, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -39,7 +40,7 @@ async function handle_request(client: Socket): Promise<void> {
     buf = await client.recv(1024);
     text += decoder.decode(buf);
   }
-  console.log(`request: ${JSON.stringify(text.split("\r\n")[0])}`);
+  console.log(`request: ${printable(JSON.stringify(text.split("\r\n")[0]))}`);
   // client.send("HTTP/1.1 200 OK\r\n\r\n"); client.send("Hello, World")
   // (send() may send only part; sendall() sends everything)
   await client.sendall("HTTP/1.1 200 OK\r\n\r\n");

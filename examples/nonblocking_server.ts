@@ -24,6 +24,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
   console.error("--port and --count must be integers");
   Deno.exit(2);
 }
-const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Python's repr() of an address tuple: ('127.0.0.1', 50000)
@@ -82,7 +82,7 @@ while (!stopping && (count === 0 || closed < count)) {
     }
     if (recv_data.length > 0) {
       console.log(
-        `client ${repr(cli_addr)} sent: ${decoder.decode(recv_data)}`,
+        `client ${repr(cli_addr)} sent: ${printable(recv_data)}`,
       );
     } else {
       to_delete_list.push(item);

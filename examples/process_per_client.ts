@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { type Address, ConnectionError, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ForkingTCPServer } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
 
 // Python's repr() of an address tuple: ('127.0.0.1', 50000)
 function repr(address: Address): string {
@@ -42,7 +43,7 @@ export class HandleClient extends BaseRequestHandler {
         if (recv_data.length > 0) {
           console.log(
             `client ${repr(client_addr)} sent: ${
-              new TextDecoder().decode(recv_data)
+              printable(recv_data)
             } (pid ${Deno.pid})`,
           );
           await new_sock.sendall(recv_data); // send() may be partial

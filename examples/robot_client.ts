@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket, TimeoutError } from "../net/mod.ts";
 import { stdin } from "../mux/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -27,7 +28,6 @@ if (!Number.isInteger(port)) {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Python's input(prompt): the prompt, then one line without its "\n". */
 async function input(prompt: string): Promise<string | null> {
@@ -55,7 +55,7 @@ try {
       console.log("the server hung up");
       break;
     }
-    console.log("receive:", decoder.decode(data));
+    console.log("receive:", printable(data));
     // inp = raw_input('please input:')
     const inp = await input("please input:");
     if (inp === null) {

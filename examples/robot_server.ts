@@ -17,6 +17,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -93,7 +94,7 @@ while (!stopping && (count === 0 || served < count)) {
         break;
       }
       const data = decoder.decode(bytes);
-      console.log(`  received: ${data}`);
+      console.log(`  received: ${printable(data)}`);
       if (data === "exit") {
         Flag = false;
       } else if (data === "0") {

@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import type { Address, Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
 
 const WELCOME = "欢迎致电 10086,请输入1xxx,0转人工服务."; // Welcome; 0 for a human
 const HUMAN = "通过可能会被录音.balabala一大推"; // Calls may be recorded...
@@ -46,7 +47,7 @@ export class MyServer extends BaseRequestHandler<Socket> {
         break;
       }
       const data = new TextDecoder().decode(bytes);
-      console.log(`${who} sent: ${data}`);
+      console.log(`${who} sent: ${printable(data)}`);
       if (data === "exit") {
         Flag = false;
       } else if (data === "0") {

@@ -27,6 +27,7 @@ import {
   type Socket,
   socket,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,7 +42,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
   Deno.exit(2);
 }
 const print = console.error; // print >>sys.stderr, ...
-const decoder = new TextDecoder();
 const repr = (address: Address): string => {
   const [host, port] = address as [string, number];
   return `('${host}', ${port})`;
@@ -134,7 +134,7 @@ while (inputs.length > 0 && !stopping) {
       if (data.length > 0) {
         // A readable client socket has data.
         print(
-          `received "${decoder.decode(data)}" from ${
+          `received "${printable(data)}" from ${
             repr(client_addresses.get(s)!)
           }`,
         );
@@ -161,9 +161,7 @@ while (inputs.length > 0 && !stopping) {
       remove(outputs, s);
     } else {
       print(
-        `sending "${decoder.decode(next_msg)}" to ${
-          repr(client_addresses.get(s)!)
-        }`,
+        `sending "${printable(next_msg)}" to ${repr(client_addresses.get(s)!)}`,
       );
       let sent = 0;
       try {

@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { type Address, ConnectionError, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
 
 // Python's repr() of an address tuple: ('127.0.0.1', 50000)
 function repr(address: Address): string {
@@ -38,9 +39,7 @@ export class HandleClient extends BaseRequestHandler {
         const recv_data = await new_sock.recv(1024);
         if (recv_data.length > 0) {
           console.log(
-            `client ${repr(client_addr)} sent: ${
-              new TextDecoder().decode(recv_data)
-            }`,
+            `client ${repr(client_addr)} sent: ${printable(recv_data)}`,
           );
           await new_sock.sendall(recv_data); // send() may be partial
         } else {

@@ -10,6 +10,7 @@
 // SIGINT or SIGTERM). Send to it with examples/udp_broadcast_sender.ts.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -62,7 +63,7 @@ while (!stopping && (count === 0 || received < count)) {
   console.log(
     `received ${recv_data.length} bytes from ${client_addr[0]}:${
       client_addr[1]
-    }: ${JSON.stringify(decoder.decode(recv_data))}`,
+    }: ${printable(JSON.stringify(decoder.decode(recv_data)))}`,
   );
   received++;
 }

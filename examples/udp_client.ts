@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket, TimeoutError } from "../net/mod.ts";
 import { stdin } from "../mux/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,7 +51,7 @@ try {
       ];
       console.log(
         `received ${
-          JSON.stringify(decoder.decode(data))
+          printable(JSON.stringify(decoder.decode(data)))
         } from ${host}:${from_port}`,
       );
     } catch (err) {

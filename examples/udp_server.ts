@@ -10,6 +10,7 @@
 // needed because Deno's UDP sockets are still unstable.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,7 +62,7 @@ while (!stopping && (count === 0 || answered < count)) {
   // print(data,host,port): the text, and its size in bytes
   console.log(
     `received ${data.length} bytes from ${host}:${client_port}: ${
-      JSON.stringify(decoder.decode(data))
+      printable(JSON.stringify(decoder.decode(data)))
     }`,
   );
   // sk.sendto(bytes('ok', encoding='utf-8'), (host,port))

@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { OSError, recv_msg, send_msg, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 /** Bytes read from the file and sent at a time. */
 const CHUNK = 256 * 1024;
@@ -157,16 +158,18 @@ async function upload(): Promise<number> {
   const sha256 = protocol === "framed" ? await file_sha256(path) : "";
   if (protocol === "tutorial") {
     await obj.sendall(String(size));
-    console.log(decoder.decode(await obj.recv(1024))); // the server's ack
+    console.log(printable(await obj.recv(1024))); // the server's ack
   } else {
     const name = flags.name ?? path.split(/[/\\]/).pop()!;
     await send_msg(obj, JSON.stringify({ name, size, sha256 }));
     const answer = JSON.parse(decoder.decode((await recv_msg(obj))!));
     if (!answer.ok) {
-      console.log(`the server refused: ${answer.error}`);
+      console.log(`the server refused: ${printable(String(answer.error))}`);
       return 1;
     }
-    console.log(`the server accepted ${JSON.stringify(answer.name)}`);
+    console.log(
+      `the server accepted ${printable(JSON.stringify(answer.name))}`,
+    );
   }
 
   const progress = new Progress(size);

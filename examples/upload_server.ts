@@ -35,6 +35,7 @@ import {
   type Socket,
   socket,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
 
 /** Bytes per recv. The tutorial's 1024 would take 100 000 calls per 100 MB. */
 const BUFSIZE = 64 * 1024;
@@ -171,7 +172,9 @@ async function receive_tutorial(conn: Socket): Promise<void> {
   // Python's int(): digits, maybe with spaces around. Anything else here
   // (data stuck to the size: the sticky-packet problem) is refused.
   if (!/^\s*\+?\d+\s*$/.test(file_size)) {
-    console.log(`bad size header ${JSON.stringify(file_size.slice(0, 40))}`);
+    console.log(
+      `bad size header ${printable(JSON.stringify(file_size.slice(0, 40)))}`,
+    );
     return;
   }
   const total = Number(file_size);
@@ -233,20 +236,22 @@ async function receive_framed(conn: Socket): Promise<void> {
     typeof name !== "string" || typeof sha256 !== "string" ||
     typeof size !== "number" || !Number.isSafeInteger(size) || size < 0
   ) {
-    console.log(`bad header ${decoder.decode(head.subarray(0, 200))}`);
+    console.log(`bad header ${printable(head.subarray(0, 200))}`);
     await reply({ ok: false, error: "bad header" });
     return;
   }
-  console.log(`header: name ${JSON.stringify(name)}, ${size} bytes`);
+  console.log(`header: name ${printable(JSON.stringify(name))}, ${size} bytes`);
   const safe = safe_name(name);
   if (safe === null) {
-    console.log(`refused the name ${JSON.stringify(name)}`);
+    console.log(`refused the name ${printable(JSON.stringify(name))}`);
     await reply({ ok: false, error: `refused name ${JSON.stringify(name)}` });
     return;
   }
   if (safe !== name) {
     console.log(
-      `name ${JSON.stringify(name)} reduced to ${JSON.stringify(safe)}`,
+      `name ${printable(JSON.stringify(name))} reduced to ${
+        printable(JSON.stringify(safe))
+      }`,
     );
   }
   const f = await Upload.open(safe);
