@@ -1,6 +1,7 @@
 /**
  * Readiness multiplexing, as Python's `select` and `selectors` modules:
- * `select()`, `poll()`, `epoll()`, the selectors, and a selectable `stdin`.
+ * `select()`, `poll()`, `epoll()`, the selectors, a selectable `stdin`, and
+ * `input()`.
  * Deno has no file descriptors to poll, so readiness is emulated from the
  * sockets' own notifications; a kept registration costs nothing while idle,
  * and each poll costs time in proportion to the ready objects only.
@@ -24,6 +25,8 @@
  * ```
  * @module
  */
+export * from "./eof_error.ts";
+export * from "./input.ts";
 export * from "./key_error.ts";
 export * from "./poll.ts";
 export * from "./select.ts";

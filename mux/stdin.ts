@@ -50,17 +50,19 @@ export interface StdinOptions {
   fd?: number;
 }
 
-// Input waiting beyond this is left unread until some is consumed.
-const MAX_BUFFERED = 64 * 1024;
+// A watcher reads ahead at most one chunk; a reader reads what it needs.
 const CHUNK = 16 * 1024;
 
 /**
  * A selectable text input, as Python's `sys.stdin`. It takes its file number
- * on first use of `fileno()` (not at import), keeps one read outstanding only
- * while it is watched or read, buffers what arrives (at most 64 KiB ahead),
- * and gives every byte back through `readline()` and `read()`.
- * Close it when done: a read still outstanding would keep the process alive
- * until input arrives; `close()` ends it (and closes `Deno.stdin`).
+ * on first use of `fileno()` (not at import), reads only while a reader
+ * needs more or a watcher waits with nothing buffered (so at most one 16 KiB
+ * chunk ahead), and gives every byte back through `readline()`, `read()` and
+ * `input()`. A program that only reads (`readline()`, `input()`) leaves no
+ * read outstanding and need not close it; after a `select()` that returned
+ * without input from it, a read may still be outstanding and would keep the
+ * process alive until input arrives: `close()` ends it (and closes
+ * `Deno.stdin`).
  *
  * @example Reading lines from any reader
  * ```ts
@@ -95,10 +97,10 @@ export class Stdin {
   #error: unknown = undefined;
   #closed = false;
   #reading = false;
-  #readers = 0;
+  // Readers waiting for the read outstanding; each checks again when woken.
+  #waiters: Array<() => void> = [];
   readonly #watchers = new Map<(edges: number) => void, number>();
   #watching_in = 0;
-  #arrived: (() => void) | undefined;
 
   /**
    * Makes a selectable input; nothing is read or registered until used.
@@ -230,9 +232,7 @@ export class Stdin {
         // closed already
       }
     }
-    const arrived = this.#arrived;
-    this.#arrived = undefined;
-    arrived?.();
+    this.#wake();
   }
 
   /** Closes (`using`). */
@@ -264,23 +264,28 @@ export class Stdin {
     return text;
   }
 
-  async #more(): Promise<void> {
-    this.#readers++;
-    try {
-      const arrived = new Promise<void>((resolve) => this.#arrived = resolve);
-      this.#pump();
-      await arrived;
-    } finally {
-      this.#readers--;
-    }
+  #more(): Promise<void> {
+    const arrived = new Promise<void>((resolve) => this.#waiters.push(resolve));
+    this.#pump();
+    return arrived;
   }
 
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // A read starts only for a reader that needs more, or for a watcher while
+  // nothing is buffered: Deno cannot cancel a read of the standard input
+  // short of closing it, and one left outstanding keeps the process alive
+  // until input comes, so `input()` and `readline()` must leave none behind.
   #pump(): void {
     if (
       this.#reading || this.#closed || this.#eof ||
       this.#error !== undefined ||
-      (this.#watching_in === 0 && this.#readers === 0) ||
-      (this.#readers === 0 && this.#text.length >= MAX_BUFFERED)
+      (this.#waiters.length === 0 &&
+        (this.#watching_in === 0 || this.#text.length > 0))
     ) return;
     this.#reading = true;
     const reader = this.#reader ?? Deno.stdin;
@@ -302,10 +307,8 @@ export class Stdin {
     ).finally(() => {
       this.#reading = false;
       if (this.#closed) return;
-      const arrived = this.#arrived;
-      this.#arrived = undefined;
       this.#notify(EV_IN);
-      arrived?.();
+      this.#wake();
       this.#pump();
     });
   }
