@@ -1,6 +1,7 @@
 /**
- * Socket addresses as Python writes them, and the resolver calls
- * `getaddrinfo()`, `gethostbyname()` and `gethostname()`.
+ * Socket addresses as Python writes them, `format_address()` to print one as
+ * Python does, and the resolver calls `getaddrinfo()`, `gethostbyname()` and
+ * `gethostname()`.
  *
  * @example Resolving a literal
  * ```ts
@@ -23,6 +24,7 @@ import {
 } from "./constants.ts";
 import { gaierror } from "./errors.ts";
 import { _check_port, _is_ipv4, _is_ipv6, _show } from "./_address.ts";
+import { _repr_str, _repr_tuple } from "./_repr.ts";
 
 /**
  * An IPv4 address: `[host, port]`. `""` as host means every interface.
@@ -91,6 +93,52 @@ export type AddrInfo = [
   canonname: string,
   sockaddr: IPv4Address | IPv6Address,
 ];
+
+/**
+ * An address as Python's `repr()` shows it, so that a program prints what
+ * its Python original printed: `('127.0.0.1', 50000)` for `["127.0.0.1",
+ * 50000]`, `('::1', 8080, 0, 0)` for an IPv6 address, `'/tmp/x.sock'` for a
+ * Unix path and `''` for an unnamed one. Strings take Python's quotes and
+ * escapes (`"it's"`, `'a\\nb'`).
+ *
+ * @param address A `[host, port]` or `[host, port, flowinfo, scope_id]`
+ *   array, or a path string.
+ * @returns Python's `repr()` of the address.
+ * @throws {TypeError} When `address` is neither a path nor an array of a
+ *   host string and integers.
+ *
+ * @example Printing a client's address as Python does
+ * ```ts
+ * import { create_server, format_address, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ * await using server = create_server(["127.0.0.1", 0]);
+ * const [host, port] = server.getsockname() as [string, number];
+ * await using client = socket();
+ * await client.connect([host, port]);
+ * const [conn, addr] = await server.accept();
+ * await using _ = conn;
+ * assert.equal(format_address(addr), `('127.0.0.1', ${client.getsockname()[1]})`);
+ * assert.equal(format_address(["::1", 8080, 0, 0]), "('::1', 8080, 0, 0)");
+ * assert.equal(format_address("/tmp/x.sock"), "'/tmp/x.sock'");
+ * assert.equal(format_address(""), "''");
+ * ```
+ */
+export function format_address(address: Address): string {
+  if (typeof address === "string") return _repr_str(address);
+  const items: unknown = address;
+  if (
+    !Array.isArray(items) || items.length < 2 || items.length > 4 ||
+    typeof items[0] !== "string" ||
+    !items.slice(1).every((x) => Number.isInteger(x))
+  ) {
+    throw new TypeError(
+      `Cannot format address: expected a path or a [host, port, flowinfo?, scope_id?] array, received ${
+        _show(address)
+      }`,
+    );
+  }
+  return _repr_tuple(items as (string | number)[]);
+}
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/;

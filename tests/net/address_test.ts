@@ -4,11 +4,13 @@
  */
 import assert from "node:assert/strict";
 import {
+  type Address,
   AF_INET,
   AF_INET6,
   AF_UNIX,
   AI_PASSIVE,
   create_connection,
+  format_address,
   gaierror,
   getaddrinfo,
   gethostbyname,
@@ -284,4 +286,21 @@ Deno.test("gethostbyname() returns an IPv4 literal, and refuses '::1' with gaier
     assert.equal(err.errno, -2);
     return true;
   });
+});
+
+Deno.test("format_address() prints tuples and paths as Python's repr()", () => {
+  assert.equal(format_address(["127.0.0.1", 50000]), "('127.0.0.1', 50000)");
+  assert.equal(format_address(["::1", 8080, 0, 0]), "('::1', 8080, 0, 0)");
+  assert.equal(format_address("/tmp/x.sock"), "'/tmp/x.sock'");
+  assert.equal(format_address(""), "''");
+  assert.equal(format_address("it's"), `"it's"`);
+});
+
+Deno.test("format_address() throws TypeError naming a value that is no address", () => {
+  for (const bad of [42, null, ["127.0.0.1"], [80, "x"], ["h", 1.5]]) {
+    assert.throws(() => format_address(bad as unknown as Address), {
+      name: "TypeError",
+      message: /^Cannot format address: expected a path or .*, received /,
+    });
+  }
 });
