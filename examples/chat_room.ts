@@ -14,19 +14,13 @@
 // Flags: --host/--port (127.0.0.1:9999). It serves until SIGINT or SIGTERM,
 // then tells everyone and closes.
 import { parseArgs } from "node:util";
-import { type Address, ConnectionError, OSError } from "../net/mod.ts";
+import { ConnectionError, format_address, OSError } from "../net/mod.ts";
 import { SelectorTCPServer, StreamRequestHandler } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
 
 const decoder = new TextDecoder();
 // A line longer than this (in bytes) is relayed in pieces.
 const MAX_LINE = 4096;
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
 
 /** The server holds the room: every member's handler, by nickname. */
 export class ChatServer extends SelectorTCPServer {
@@ -93,7 +87,7 @@ export class ChatHandler extends StreamRequestHandler {
       this.nick = nick;
       const others = [...this.room.keys()];
       this.room.set(nick, this);
-      console.log(`${nick} joined from ${repr(this.client_address)}`);
+      console.log(`${nick} joined from ${format_address(this.client_address)}`);
       this.tell(
         `* welcome, ${nick}! online: ${
           others.length > 0 ? others.join(", ") : "nobody else yet"
@@ -168,7 +162,7 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  console.log(`chat room open on ${repr(server.server_address)}`);
+  console.log(`chat room open on ${format_address(server.server_address)}`);
   await server.serve_forever();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);

@@ -15,6 +15,7 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
@@ -34,12 +35,6 @@ if (!Number.isInteger(Number(flags.port))) {
   Deno.exit(2);
 }
 
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
-
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
 listen_sock.bind([flags.host, Number(flags.port)]);
@@ -57,11 +52,13 @@ async function handle_client(
       const recv_data = await new_sock.recv(1024); // yields until data
       if (recv_data.length > 0) {
         console.log(
-          `client ${repr(client_addr)} sent: ${printable(recv_data)}`,
+          `client ${format_address(client_addr)} sent: ${printable(recv_data)}`,
         );
         await new_sock.sendall(recv_data);
       } else {
-        console.log(`client ${repr(client_addr)} closed the connection`);
+        console.log(
+          `client ${format_address(client_addr)} closed the connection`,
+        );
         break;
       }
     }
@@ -69,9 +66,9 @@ async function handle_client(
     // An error ends this coroutine only, as in gevent. When we stop,
     // closing the socket ends the pending recv() here.
     if (err instanceof ConnectionError) {
-      console.log(`client ${repr(client_addr)} reset the connection`);
+      console.log(`client ${format_address(client_addr)} reset the connection`);
     } else if (!stopping) {
-      console.log(`client ${repr(client_addr)}: ${err}`);
+      console.log(`client ${format_address(client_addr)}: ${err}`);
     }
   } finally {
     await new_sock.close();
@@ -86,7 +83,7 @@ const stop = () => {
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 while (!stopping) {
   let new_sock: Socket;
@@ -97,7 +94,7 @@ while (!stopping) {
     if (stopping) break;
     throw err;
   }
-  console.log(`client ${repr(client_addr)} connected`);
+  console.log(`client ${format_address(client_addr)} connected`);
   // gevent.spawn(handle_client, new_sock, client_addr)
   clients.set(new_sock, handle_client(new_sock, client_addr));
 }

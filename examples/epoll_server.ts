@@ -19,6 +19,7 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
@@ -40,12 +41,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
   Deno.exit(2);
 }
 
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
-
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
 listen_sock.bind([flags.host, Number(flags.port)]);
@@ -64,7 +59,7 @@ const stop = () => {
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 let closed = 0;
 while (!stopping && (count === 0 || closed < count)) {
@@ -73,7 +68,7 @@ while (!stopping && (count === 0 || closed < count)) {
     if (stopping) break;
     if (sock_fd === listen_sock.fileno()) {
       const [conn, client_addr] = await listen_sock.accept();
-      console.log(`client ${repr(client_addr)} connected`);
+      console.log(`client ${format_address(client_addr)} connected`);
       sock_dict.set(conn.fileno(), conn);
       client_addrs.set(conn.fileno(), client_addr);
       ep.register(conn.fileno(), EPOLLIN);
@@ -88,13 +83,15 @@ while (!stopping && (count === 0 || closed < count)) {
       }
       if (recv_data.length > 0) {
         console.log(
-          `client ${repr(client_addrs.get(sock_fd)!)} sent: ${
+          `client ${format_address(client_addrs.get(sock_fd)!)} sent: ${
             printable(recv_data)
           }`,
         );
       } else {
         console.log(
-          `client ${repr(client_addrs.get(sock_fd)!)} closed the connection`,
+          `client ${
+            format_address(client_addrs.get(sock_fd)!)
+          } closed the connection`,
         );
         ep.unregister(sock_fd); // before close(): a closed fd is unknown
         await sock.close();

@@ -18,6 +18,7 @@ import {
   AF_INET,
   BlockingIOError,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
@@ -40,12 +41,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
-
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1); // before bind()
 listen_sock.bind([flags.host, Number(flags.port)]);
@@ -56,7 +51,7 @@ let stopping = false;
 const stop = () => stopping = true; // seen within one round
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 let client_info: [Socket, Address][] = [];
 let closed = 0;
@@ -65,7 +60,7 @@ while (!stopping && (count === 0 || closed < count)) {
     const [new_sock, client_addr] = await listen_sock.accept();
     new_sock.setblocking(false);
     client_info.push([new_sock, client_addr]);
-    console.log(`client ${repr(client_addr)} connected`);
+    console.log(`client ${format_address(client_addr)} connected`);
   } catch (e) {
     if (!(e instanceof BlockingIOError)) throw e; // except BlockingIOError: pass
   }
@@ -82,12 +77,12 @@ while (!stopping && (count === 0 || closed < count)) {
     }
     if (recv_data.length > 0) {
       console.log(
-        `client ${repr(cli_addr)} sent: ${printable(recv_data)}`,
+        `client ${format_address(cli_addr)} sent: ${printable(recv_data)}`,
       );
     } else {
       to_delete_list.push(item);
       await sock.close();
-      console.log(`client ${repr(cli_addr)} closed the connection`);
+      console.log(`client ${format_address(cli_addr)} closed the connection`);
       closed++;
     }
   }

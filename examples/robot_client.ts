@@ -12,7 +12,7 @@
 // without a reply, so an empty line (which sends nothing) ends the call.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket, TimeoutError } from "../net/mod.ts";
-import { stdin } from "../mux/mod.ts";
+import { EOFError, input } from "../mux/mod.ts";
 import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
@@ -25,19 +25,6 @@ const port = Number(flags.port);
 if (!Number.isInteger(port)) {
   console.error("--port must be an integer");
   Deno.exit(2);
-}
-
-const encoder = new TextEncoder();
-
-/** Python's input(prompt): the prompt, then one line without its "\n". */
-async function input(prompt: string): Promise<string | null> {
-  const bytes = encoder.encode(prompt);
-  for (let done = 0; done < bytes.length;) {
-    done += await Deno.stdout.write(bytes.subarray(done));
-  }
-  const line = await stdin.readline();
-  if (line === "") return null; // end of input
-  return line.endsWith("\n") ? line.slice(0, -1) : line;
 }
 
 // ip_port = ('127.0.0.1',8005)
@@ -57,8 +44,11 @@ try {
     }
     console.log("receive:", printable(data));
     // inp = raw_input('please input:')
-    const inp = await input("please input:");
-    if (inp === null) {
+    let inp: string;
+    try {
+      inp = await input("please input:");
+    } catch (err) {
+      if (!(err instanceof EOFError)) throw err;
       console.log();
       break;
     }
@@ -71,7 +61,6 @@ try {
   console.log("no reply within 5 seconds, hanging up");
   Deno.exitCode = 1;
 } finally {
-  stdin.close();
   // sk.close()
   await sk.close();
 }

@@ -16,7 +16,7 @@
 // serves until SIGINT or SIGTERM. Talk to it with
 // `deno run --allow-net=127.0.0.1:8009 examples/robot_client.ts --port 8009`.
 import { parseArgs } from "node:util";
-import type { Address, Socket } from "../net/mod.ts";
+import { format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
 
@@ -24,17 +24,11 @@ const WELCOME = "欢迎致电 10086,请输入1xxx,0转人工服务."; // Welcome
 const HUMAN = "通过可能会被录音.balabala一大推"; // Calls may be recorded...
 const AGAIN = "请重新输入."; // Please try again.
 
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
-
 /** class MyServer(SocketServer.BaseRequestHandler): one call to the robot. */
 export class MyServer extends BaseRequestHandler<Socket> {
   override async handle(): Promise<void> {
     // print self.request,self.client_address,self.server
-    const who = repr(this.client_address);
+    const who = format_address(this.client_address);
     console.log(`call from ${who}`);
     const conn = this.request;
     await conn.sendall(WELCOME);
@@ -98,7 +92,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", stop);
   console.log(
     `listening on ${
-      repr(server.server_address)
+      format_address(server.server_address)
     } with ${server.max_workers} worker threads`,
   );
   // server.serve_forever()

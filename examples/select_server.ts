@@ -23,6 +23,7 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SOCK_STREAM,
   type Socket,
   socket,
@@ -42,10 +43,6 @@ if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
   Deno.exit(2);
 }
 const print = console.error; // print >>sys.stderr, ...
-const repr = (address: Address): string => {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-};
 
 // Create a TCP/IP socket, non-blocking.
 const server = socket(AF_INET, SOCK_STREAM);
@@ -88,7 +85,7 @@ function remove(list: Socket[], s: Socket): void {
 }
 
 async function close_client(s: Socket): Promise<void> {
-  print("closing", repr(client_addresses.get(s)!));
+  print("closing", format_address(client_addresses.get(s)!));
   // Stop listening for input on the connection.
   remove(outputs, s);
   remove(inputs, s);
@@ -112,7 +109,7 @@ while (inputs.length > 0 && !stopping) {
     if (s === server) {
       // A readable listener has a connection waiting.
       const [connection, client_address] = await s.accept();
-      print("connection from", repr(client_address));
+      print("connection from", format_address(client_address));
       connection.setblocking(false);
       inputs.push(connection);
       // Give the connection a queue for the data we want to send.
@@ -135,7 +132,7 @@ while (inputs.length > 0 && !stopping) {
         // A readable client socket has data.
         print(
           `received "${printable(data)}" from ${
-            repr(client_addresses.get(s)!)
+            format_address(client_addresses.get(s)!)
           }`,
         );
         message_queues.get(s)!.push(data);
@@ -157,11 +154,13 @@ while (inputs.length > 0 && !stopping) {
     const next_msg = queue.shift(); // Queue.get_nowait()
     if (next_msg === undefined) {
       // No messages waiting: stop checking for writability.
-      print("  ", repr(client_addresses.get(s)!), "queue empty");
+      print("  ", format_address(client_addresses.get(s)!), "queue empty");
       remove(outputs, s);
     } else {
       print(
-        `sending "${printable(next_msg)}" to ${repr(client_addresses.get(s)!)}`,
+        `sending "${printable(next_msg)}" to ${
+          format_address(client_addresses.get(s)!)
+        }`,
       );
       let sent = 0;
       try {
@@ -180,7 +179,7 @@ while (inputs.length > 0 && !stopping) {
   // without urgent data, and neither do we: a reset shows as readable).
   for (const s of exceptional) {
     if (!client_addresses.has(s)) continue;
-    print("exception condition on", repr(client_addresses.get(s)!));
+    print("exception condition on", format_address(client_addresses.get(s)!));
     await close_client(s);
   }
 }

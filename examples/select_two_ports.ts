@@ -9,7 +9,7 @@
 // each one once the reply is sent, or the process would keep them all.
 import { parseArgs } from "node:util";
 import { select } from "../mux/mod.ts";
-import { type Address, socket } from "../net/mod.ts";
+import { format_address, socket } from "../net/mod.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,12 +25,6 @@ for (const n of [flags.port, flags.port2, flags.count]) {
     console.error("--port, --port2 and --count must be integers");
     Deno.exit(2);
   }
-}
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
 }
 
 const sk1 = socket();
@@ -49,7 +43,9 @@ Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
 console.log(
-  `listening on ${repr(sk1.getsockname())} and ${repr(sk2.getsockname())}`,
+  `listening on ${format_address(sk1.getsockname())} and ${
+    format_address(sk2.getsockname())
+  }`,
 );
 
 let served = 0;
@@ -62,8 +58,12 @@ while (!stopping && (count === 0 || served < count)) {
   );
   for (const s of readable) {
     const [cnn, add] = await s.accept();
-    await cnn.sendall(repr(add)); // cnn.sendall(repr(add))
-    console.log(repr(add), "on port", (s.getsockname() as [string, number])[1]);
+    await cnn.sendall(format_address(add)); // cnn.sendall(format_address(add))
+    console.log(
+      format_address(add),
+      "on port",
+      (s.getsockname() as [string, number])[1],
+    );
     await cnn.close();
     served++;
   }

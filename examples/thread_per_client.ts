@@ -19,15 +19,9 @@
 // default to 127.0.0.1 to stay off the network), --workers N. It serves
 // until SIGINT or SIGTERM.
 import { parseArgs } from "node:util";
-import { type Address, ConnectionError, type Socket } from "../net/mod.ts";
+import { ConnectionError, format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
 
 /** def handle_client(new_sock, client_addr), as a request handler. */
 export class HandleClient extends BaseRequestHandler {
@@ -39,11 +33,15 @@ export class HandleClient extends BaseRequestHandler {
         const recv_data = await new_sock.recv(1024);
         if (recv_data.length > 0) {
           console.log(
-            `client ${repr(client_addr)} sent: ${printable(recv_data)}`,
+            `client ${format_address(client_addr)} sent: ${
+              printable(recv_data)
+            }`,
           );
           await new_sock.sendall(recv_data); // send() may be partial
         } else {
-          console.log(`client ${repr(client_addr)} closed the connection`);
+          console.log(
+            `client ${format_address(client_addr)} closed the connection`,
+          );
           // The server closes new_sock once handle() returns.
           break;
         }
@@ -52,7 +50,7 @@ export class HandleClient extends BaseRequestHandler {
       // The client reset the connection: it is gone all the same (the
       // tutorial's thread would die with a traceback).
       if (!(err instanceof ConnectionError)) throw err;
-      console.log(`client ${repr(client_addr)} reset the connection`);
+      console.log(`client ${format_address(client_addr)} reset the connection`);
     }
   }
 }
@@ -83,7 +81,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", stop);
   console.log(
     `listening on ${
-      repr(server.server_address)
+      format_address(server.server_address)
     } with ${server.max_workers} worker threads`,
   );
   await server.serve_forever();

@@ -20,7 +20,7 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
-import { stdin } from "../mux/mod.ts";
+import { EOFError, input } from "../mux/mod.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,22 +41,21 @@ await using client_socket = socket(AF_INET, SOCK_DGRAM);
 client_socket.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
 // A client need not bind: the first sendto() takes a free port.
 const receiver_address: [string, number] = [flags.broadcast, port];
-try {
-  while (true) {
-    await Deno.stdout.write(encoder.encode("message to broadcast: "));
-    const line = await stdin.readline();
-    if (line === "") break; // end of input
-    const msg = line.replace(/\r?\n$/, "");
-    const sent = await client_socket.sendto(
-      encoder.encode(msg),
-      receiver_address,
-    );
-    console.log(
-      `sent ${sent} bytes to ${receiver_address[0]}:${receiver_address[1]}: ${
-        JSON.stringify(msg)
-      }`,
-    );
+while (true) {
+  let msg: string;
+  try {
+    msg = await input("message to broadcast: ");
+  } catch (err) {
+    if (err instanceof EOFError) break; // end of input
+    throw err;
   }
-} finally {
-  stdin.close();
+  const sent = await client_socket.sendto(
+    encoder.encode(msg),
+    receiver_address,
+  );
+  console.log(
+    `sent ${sent} bytes to ${receiver_address[0]}:${receiver_address[1]}: ${
+      JSON.stringify(msg)
+    }`,
+  );
 }

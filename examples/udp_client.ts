@@ -10,7 +10,7 @@
 // from standard input; end of input stops it too.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket, TimeoutError } from "../net/mod.ts";
-import { stdin } from "../mux/mod.ts";
+import { EOFError, input } from "../mux/mod.ts";
 import { printable } from "./_printable.ts";
 
 const { values: flags } = parseArgs({
@@ -33,32 +33,31 @@ const decoder = new TextDecoder();
 const ip_port: [string, number] = [flags.host, port];
 await using sk = socket(AF_INET, SOCK_DGRAM, 0);
 sk.settimeout(timeout);
-try {
-  while (true) {
-    // inp = input('数据:').strip()
-    await Deno.stdout.write(encoder.encode("data: "));
-    const line = await stdin.readline();
-    if (line === "") break; // end of input
-    const inp = line.trim();
-    if (inp === "exit") break;
-    await sk.sendto(encoder.encode(inp), ip_port);
-    console.log(`sent ${JSON.stringify(inp)} to ${ip_port[0]}:${ip_port[1]}`);
-    try {
-      // data = sk.recvfrom(1024); print(data)
-      const [data, [host, from_port]] = await sk.recvfrom(1024) as [
-        Uint8Array,
-        [string, number],
-      ];
-      console.log(
-        `received ${
-          printable(JSON.stringify(decoder.decode(data)))
-        } from ${host}:${from_port}`,
-      );
-    } catch (err) {
-      if (!(err instanceof TimeoutError)) throw err;
-      console.log(`no reply within ${timeout} s (UDP may lose datagrams)`);
-    }
+while (true) {
+  // inp = input('数据:').strip()
+  let inp: string;
+  try {
+    inp = (await input("data: ")).trim();
+  } catch (err) {
+    if (err instanceof EOFError) break; // end of input
+    throw err;
   }
-} finally {
-  stdin.close();
+  if (inp === "exit") break;
+  await sk.sendto(encoder.encode(inp), ip_port);
+  console.log(`sent ${JSON.stringify(inp)} to ${ip_port[0]}:${ip_port[1]}`);
+  try {
+    // data = sk.recvfrom(1024); print(data)
+    const [data, [host, from_port]] = await sk.recvfrom(1024) as [
+      Uint8Array,
+      [string, number],
+    ];
+    console.log(
+      `received ${
+        printable(JSON.stringify(decoder.decode(data)))
+      } from ${host}:${from_port}`,
+    );
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    console.log(`no reply within ${timeout} s (UDP may lose datagrams)`);
+  }
 }
