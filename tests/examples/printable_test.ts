@@ -9,7 +9,7 @@ import { printable } from "../../examples/_printable.ts";
 import { free_port, run_example } from "./_run.ts";
 
 /** Any control character but the newline that ends each log line. */
-const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+const RAW_CONTROL = /[^\P{Cc}\n]/u;
 
 /** Clear screen, a colour, a bell, a C1 CSI, a title change, DEL. */
 const HOSTILE = "\x1b[2J\x1b[31mred\x07\u009b1m\x1b]0;pwned\x07\x7f";
