@@ -6,7 +6,10 @@
 // tutorials' TCP server walk-through), so longer messages come back whole.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (serve N
-// clients, then exit; 0, the default, runs until SIGINT or SIGTERM).
+// clients, then exit; 0, the default, runs until SIGINT or SIGTERM),
+// --timeout SECS (default 60: a client that sends nothing, or reads nothing
+// back, for that long is closed, so it cannot hold this one-at-a-time server
+// forever; 0 waits forever, as the tutorial).
 import { parseArgs } from "node:util";
 import {
   AF_INET,
@@ -15,6 +18,7 @@ import {
   type Socket,
   socket,
   SOL_SOCKET,
+  TimeoutError,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
 
@@ -23,12 +27,19 @@ const { values: flags } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "9999" },
     count: { type: "string", default: "0" },
+    timeout: { type: "string", default: "60" },
   },
 });
 const port = Number(flags.port);
 const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers, --count 0 or more");
+const timeout = Number(flags.timeout);
+if (
+  !Number.isInteger(port) || !Number.isInteger(count) || count < 0 ||
+  !(timeout >= 0)
+) {
+  console.error(
+    "--port and --count must be integers, --count and --timeout 0 or more",
+  );
   Deno.exit(2);
 }
 
@@ -74,6 +85,7 @@ while (!stopping && (count === 0 || served < count)) {
     throw err;
   }
   console.log(`connection from ${addr[0]}:${addr[1]}`);
+  if (timeout > 0) conn.settimeout(timeout);
   try {
     while (true) {
       // client_data = conn.recv(1024)
@@ -90,8 +102,13 @@ while (!stopping && (count === 0 || served < count)) {
       console.log(`sent ${client_data.length} bytes back`);
     }
   } catch (err) {
-    // A client that resets the connection must not stop the server.
-    console.log(`client ${addr[0]}:${addr[1]} failed: ${err}`);
+    // A client that resets the connection, or stalls, must not stop the
+    // server.
+    if (err instanceof TimeoutError) {
+      console.log(`client ${addr[0]}:${addr[1]} idle for ${timeout} s`);
+    } else {
+      console.log(`client ${addr[0]}:${addr[1]} failed: ${err}`);
+    }
   } finally {
     // conn.close()
     await conn.close();
