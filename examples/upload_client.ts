@@ -21,6 +21,8 @@ const CHUNK = 256 * 1024;
 /** The progress bar redraws at most this often, in milliseconds. */
 const REDRAW_MS = 100;
 const MiB = 1024 * 1024;
+/** The tutorial server's acknowledgement of the size; anything else refuses. */
+const ACK = "先走出";
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -158,7 +160,11 @@ async function upload(): Promise<number> {
   const sha256 = protocol === "framed" ? await file_sha256(path) : "";
   if (protocol === "tutorial") {
     await obj.sendall(String(size));
-    console.log(printable(await obj.recv(1024))); // the server's ack
+    const ack = decoder.decode(await obj.recv(1024));
+    console.log(printable(ack)); // the server's ack
+    // Anything else is a refusal (too large, say): sending the file would
+    // only run into a closed connection.
+    if (ack !== ACK) return 1;
   } else {
     const name = flags.name ?? path.split(/[/\\]/).pop()!;
     await send_msg(obj, JSON.stringify({ name, size, sha256 }));
@@ -200,11 +206,15 @@ async function upload(): Promise<number> {
     const answer = result === null ? null : JSON.parse(decoder.decode(result));
     if (answer?.ok) {
       console.log(
-        `the server saved ${answer.name}, sha256 ${answer.sha256} ok`,
+        `the server saved ${printable(String(answer.name))}, sha256 ${
+          printable(String(answer.sha256))
+        } ok`,
       );
     } else {
       console.log(
-        `the server did not save it: ${answer?.error ?? "no answer"}`,
+        `the server did not save it: ${
+          printable(String(answer?.error ?? "no answer"))
+        }`,
       );
       return 1;
     }
