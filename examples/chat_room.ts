@@ -11,7 +11,12 @@
 // as left. Try it with several `nc 127.0.0.1 9999`. One handler per client
 // reads its lines; writes to a client queue on its wfile, in order.
 //
-// Flags: --host/--port (127.0.0.1:9999). It serves until SIGINT or SIGTERM,
+// Flags: --host/--port (127.0.0.1:9999), --max-members N (default 100: a
+// client arriving when N are connected, named or not, is told the room is
+// full and closed), --max-backlog BYTES (default 1 MiB: a member that does
+// not read what the room sends it gets at most this much queued for it;
+// past that it is dropped, and the room is told, so one stalled member
+// cannot grow the server without bound). It serves until SIGINT or SIGTERM,
 // then tells everyone and closes.
 import { parseArgs } from "node:util";
 import { ConnectionError, format_address, OSError } from "../net/mod.ts";
@@ -19,6 +24,7 @@ import { SelectorTCPServer, StreamRequestHandler } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 // A line longer than this (in bytes) is relayed in pieces.
 const MAX_LINE = 4096;
 
@@ -30,6 +36,10 @@ export class ChatServer extends SelectorTCPServer {
   readonly clients: Set<ChatHandler> = new Set();
   /** True once the room is closing. */
   closing = false;
+  /** Clients connected at once, named or not; more are turned away. */
+  max_members = 100;
+  /** Bytes queued for a member that does not read, before it is dropped. */
+  max_backlog = 1024 * 1024;
 
   /** Sends `line` to every member but `sender`. */
   broadcast(line: string, sender?: ChatHandler): void {
@@ -43,6 +53,8 @@ export class ChatServer extends SelectorTCPServer {
 export class ChatHandler extends StreamRequestHandler {
   nick = "";
   gone = false;
+  /** Bytes written to wfile whose write has not finished yet. */
+  backlog = 0;
 
   get room(): Map<string, ChatHandler> {
     return (this.server as ChatServer).room;
@@ -53,7 +65,36 @@ export class ChatHandler extends StreamRequestHandler {
    * the other, so lines from different senders never mix.
    */
   tell(line: string): void {
-    this.wfile.write(line).catch((err) => this.vanished(err));
+    if (this.gone) return;
+    const size = encoder.encode(line).length;
+    if (this.backlog + size > (this.server as ChatServer).max_backlog) {
+      this.drop();
+      return;
+    }
+    this.backlog += size;
+    this.wfile.write(line).then(
+      () => this.backlog -= size,
+      (err) => this.vanished(err),
+    );
+  }
+
+  /**
+   * The member reads nothing while the room keeps talking: leave the room
+   * at once (no more lines are queued for it), close the connection, which
+   * lets go of what was queued, and tell the others.
+   */
+  drop(): void {
+    const server = this.server as ChatServer;
+    this.gone = true;
+    if (this.room.get(this.nick) === this) this.room.delete(this.nick);
+    console.log(
+      `${this.nick} dropped: more than ${server.max_backlog} bytes unread`,
+    );
+    void this.connection.close();
+    // Not from inside the broadcast that found the backlog full.
+    queueMicrotask(() =>
+      server.broadcast(`* ${this.nick} was dropped: not reading\n`)
+    );
   }
 
   /**
@@ -72,6 +113,13 @@ export class ChatHandler extends StreamRequestHandler {
 
   override async handle(): Promise<void> {
     const server = this.server as ChatServer;
+    if (server.clients.size >= server.max_members) {
+      console.log(`turned away ${format_address(this.client_address)}: full`);
+      await this.wfile.write(
+        `* the room is full (${server.max_members} members), try later\n`,
+      );
+      return;
+    }
     server.clients.add(this);
     try {
       await this.wfile.write("Welcome to the chat room! Your nickname?\n");
@@ -134,10 +182,19 @@ if (import.meta.main) {
     options: {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "9999" },
+      "max-members": { type: "string", default: "100" },
+      "max-backlog": { type: "string", default: String(1024 * 1024) },
     },
   });
-  if (!Number.isInteger(Number(flags.port))) {
-    console.error("--port must be an integer");
+  const max_members = Number(flags["max-members"]);
+  const max_backlog = Number(flags["max-backlog"]);
+  if (
+    !Number.isInteger(Number(flags.port)) || !Number.isInteger(max_members) ||
+    max_members < 1 || !Number.isSafeInteger(max_backlog) || max_backlog < 1
+  ) {
+    console.error(
+      "--port must be an integer, --max-members and --max-backlog positive integers",
+    );
     Deno.exit(2);
   }
   ChatServer.allow_reuse_address = true;
@@ -145,6 +202,8 @@ if (import.meta.main) {
     [flags.host, Number(flags.port)],
     ChatHandler,
   );
+  server.max_members = max_members;
+  server.max_backlog = max_backlog;
   const stop = async () => {
     if (server.closing) return;
     server.closing = true;
