@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import { ConnectionError, format_address, OSError } from "../net/mod.ts";
 import { SelectorTCPServer, StreamRequestHandler } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -186,20 +187,20 @@ if (import.meta.main) {
       "max-backlog": { type: "string", default: String(1024 * 1024) },
     },
   });
-  const max_members = Number(flags["max-members"]);
-  const max_backlog = Number(flags["max-backlog"]);
-  if (
-    !Number.isInteger(Number(flags.port)) || !Number.isInteger(max_members) ||
-    max_members < 1 || !Number.isSafeInteger(max_backlog) || max_backlog < 1
-  ) {
-    console.error(
-      "--port must be an integer, --max-members and --max-backlog positive integers",
-    );
-    Deno.exit(2);
-  }
+  const port = number_flag("port", flags.port, "port");
+  const max_members = number_flag(
+    "max-members",
+    flags["max-members"],
+    "positive",
+  );
+  const max_backlog = number_flag(
+    "max-backlog",
+    flags["max-backlog"],
+    "positive",
+  );
   ChatServer.allow_reuse_address = true;
   await using server = new ChatServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     ChatHandler,
   );
   server.max_members = max_members;

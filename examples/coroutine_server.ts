@@ -23,6 +23,7 @@ import {
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,14 +31,11 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8080" },
   },
 });
-if (!Number.isInteger(Number(flags.port))) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.listen(128);
 
 // The running coroutines, to close their sockets when we stop.

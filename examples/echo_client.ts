@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,11 +21,7 @@ const { values: flags } = parseArgs({
     message: { type: "string", default: "请求占领地球" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // ip_port = ('127.0.0.1',9999)
 const ip_port: [string, number] = [flags.host, port];

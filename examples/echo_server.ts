@@ -21,6 +21,7 @@ import {
   TimeoutError,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,18 +31,9 @@ const { values: flags } = parseArgs({
     timeout: { type: "string", default: "60" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-const timeout = Number(flags.timeout);
-if (
-  !Number.isInteger(port) || !Number.isInteger(count) || count < 0 ||
-  !(timeout >= 0)
-) {
-  console.error(
-    "--port and --count must be integers, --count and --timeout 0 or more",
-  );
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 const decoder = new TextDecoder();
 

@@ -27,6 +27,7 @@ import {
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,15 +36,12 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.listen();
 
 const sock_dict = new Map<number, Socket>();

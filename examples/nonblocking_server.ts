@@ -26,6 +26,7 @@ import {
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,16 +35,13 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1); // before bind()
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.setblocking(false);
 listen_sock.listen(128);
 

@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { ConnectionError, format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ForkingTCPServer } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** def handle_client(new_sock, client_addr), as a request handler. */
 export class HandleClient extends BaseRequestHandler {
@@ -66,17 +67,17 @@ if (import.meta.main) {
       workers: { type: "string" },
     },
   });
-  if (!Number.isInteger(Number(flags.port))) {
-    console.error("--port must be an integer");
-    Deno.exit(2);
-  }
+  const port = number_flag("port", flags.port, "port");
+  const workers = flags.workers === undefined
+    ? undefined
+    : number_flag("workers", flags.workers, "positive");
   // SO_REUSEADDR, as the tutorial sets it.
   ForkingTCPServer.allow_reuse_address = true;
   await using server = new ForkingTCPServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     HandleClient,
   );
-  if (flags.workers !== undefined) server.max_workers = Number(flags.workers);
+  if (workers !== undefined) server.max_workers = workers;
   // Stopping does not wait for clients still connected.
   server.daemon_threads = true;
   const stop = () => void server.shutdown();

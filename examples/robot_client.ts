@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket, TimeoutError } from "../net/mod.ts";
 import { EOFError, input } from "../mux/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,11 +22,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8888" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // ip_port = ('127.0.0.1',8005)
 const ip_port: [string, number] = [flags.host, port];

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const WELCOME = "欢迎致电 10086,请输入1xxx,0转人工服务."; // Welcome; 0 for a human
 const HUMAN = "通过可能会被录音.balabala一大推"; // Calls may be recorded...
@@ -64,21 +65,15 @@ if (import.meta.main) {
       workers: { type: "string" },
     },
   });
+  const port = number_flag("port", flags.port, "port");
   const workers = flags.workers === undefined
     ? undefined
-    : Number(flags.workers);
-  if (
-    !Number.isInteger(Number(flags.port)) ||
-    (workers !== undefined && !(Number.isInteger(workers) && workers > 0))
-  ) {
-    console.error("--port must be an integer, --workers a positive integer");
-    Deno.exit(2);
-  }
+    : number_flag("workers", flags.workers, "positive");
   // Restart at once on the same port (SO_REUSEADDR); Python's default is off.
   ThreadingTCPServer.allow_reuse_address = true;
   // server = SocketServer.ThreadingTCPServer(('127.0.0.1',8009),MyServer)
   await using server = new ThreadingTCPServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     MyServer,
   );
   if (workers !== undefined) server.max_workers = workers;

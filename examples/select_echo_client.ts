@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { EOFError, input } from "../mux/mod.ts";
 import { socket, TimeoutError } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -23,11 +24,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "6666" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // client = socket.socket(); client.connect(('127.0.0.1',6666))
 await using client = socket();

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { select } from "../mux/mod.ts";
 import { format_address, socket } from "../net/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,12 +20,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers, --count 0 or more");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 // sk = socket.socket(); sk.bind(("127.0.0.1",7777)); sk.listen(5)
 const sk = socket();

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { EOFError, input } from "../mux/mod.ts";
 import { socket } from "../net/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -18,11 +19,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8002" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // ip_port = ('127.0.0.1',8002); sk = socket.socket(); sk.connect(ip_port)
 await using sk = socket();

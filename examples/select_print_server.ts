@@ -26,6 +26,7 @@ import {
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,12 +35,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers, --count 0 or more");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 // sk1 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 const sk1 = socket(AF_INET, SOCK_STREAM);

@@ -29,6 +29,7 @@ import {
   socket,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,11 +38,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 const print = console.error; // print >>sys.stderr, ...
 
 // Create a TCP/IP socket, non-blocking.
@@ -60,7 +58,7 @@ Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
 // Bind the socket to the port.
-const server_address: [string, number] = [flags.host, Number(flags.port)];
+const server_address: [string, number] = [flags.host, port];
 server.bind(server_address);
 const [bound_host, bound_port] = server.getsockname() as [string, number];
 print(`starting up on ${bound_host} port ${bound_port}`);

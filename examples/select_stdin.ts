@@ -8,15 +8,12 @@
 // ends at the end of input (Ctrl-D), where the Python loop would spin.
 import { parseArgs } from "node:util";
 import { select, stdin } from "../mux/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: { timeout: { type: "string", default: "5" } },
 });
-const timeout = Number(flags.timeout);
-if (!(timeout >= 0)) {
-  console.error("--timeout must be a number of seconds, 0 or more");
-  Deno.exit(2);
-}
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 for (;;) {
   // readable,writeable,errable = select.select([sys.stdin,],[],[],5)

@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { select } from "../mux/mod.ts";
 import { format_address, socket } from "../net/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,21 +20,17 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-for (const n of [flags.port, flags.port2, flags.count]) {
-  if (!Number.isInteger(Number(n))) {
-    console.error("--port, --port2 and --count must be integers");
-    Deno.exit(2);
-  }
-}
+const port = number_flag("port", flags.port, "port");
+const port2 = number_flag("port2", flags.port2, "port");
+const count = number_flag("count", flags.count, "count");
 
 const sk1 = socket();
-sk1.bind([flags.host, Number(flags.port)]);
+sk1.bind([flags.host, port]);
 sk1.listen(5);
 sk1.setblocking(false);
 
 const sk2 = socket();
-sk2.bind([flags.host, Number(flags.port2)]);
+sk2.bind([flags.host, port2]);
 sk2.listen(5);
 sk2.setblocking(false);
 

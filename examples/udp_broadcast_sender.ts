@@ -21,6 +21,7 @@ import {
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { EOFError, input } from "../mux/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,11 +29,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8000" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error(`--port must be an integer, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 const encoder = new TextEncoder();
 

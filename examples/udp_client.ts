@@ -6,12 +6,14 @@
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --timeout SECONDS
 // (default 5: UDP may lose a datagram, and the tutorial's client would then
-// wait forever; a lost reply is reported and the loop goes on). Lines come
-// from standard input; end of input stops it too.
+// wait forever; a lost reply is reported and the loop goes on; 0 waits
+// forever all the same). Lines come from standard input; end of input stops
+// it too.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket, TimeoutError } from "../net/mod.ts";
 import { EOFError, input } from "../mux/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,19 +22,15 @@ const { values: flags } = parseArgs({
     timeout: { type: "string", default: "5" },
   },
 });
-const port = Number(flags.port);
-const timeout = Number(flags.timeout);
-if (!Number.isInteger(port) || !(timeout > 0)) {
-  console.error("--port must be an integer and --timeout a positive number");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 const ip_port: [string, number] = [flags.host, port];
 await using sk = socket(AF_INET, SOCK_DGRAM, 0);
-sk.settimeout(timeout);
+sk.settimeout(timeout > 0 ? timeout : null); // 0: wait forever
 while (true) {
   // inp = input('数据:').strip()
   let inp: string;

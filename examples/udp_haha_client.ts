@@ -11,6 +11,7 @@
 // UDP sockets are still unstable.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,11 +20,7 @@ const { values: flags } = parseArgs({
     message: { type: "string", default: "haha" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error(`--port must be a port number, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // client_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 const client_sock = socket(AF_INET, SOCK_DGRAM);

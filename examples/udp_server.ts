@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,12 +20,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 const decoder = new TextDecoder();
 

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { OSError, recv_msg, send_msg, socket } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** Bytes read from the file and sent at a time. */
 const CHUNK = 256 * 1024;
@@ -36,16 +37,12 @@ const { values: flags, positionals } = parseArgs({
   },
 });
 const host = flags.host;
-const port = Number(flags.port);
+const port = number_flag("port", flags.port, "port");
 const protocol = flags.protocol;
-const rate = Number(flags.rate);
+const rate = number_flag("rate", flags.rate, "bytes");
 const path = positionals[0] ?? "f.png"; // the tutorial sends "f.png"
 if (protocol !== "tutorial" && protocol !== "framed") {
   console.error(`--protocol must be tutorial or framed, received ${protocol}`);
-  Deno.exit(2);
-}
-if (!Number.isInteger(port) || !(rate >= 0)) {
-  console.error(`--port must be an integer and --rate a number >= 0`);
   Deno.exit(2);
 }
 const mode = flags.progress === "auto"

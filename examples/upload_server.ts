@@ -49,6 +49,7 @@ import {
   socket,
 } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** Bytes per recv. The tutorial's 1024 would take 100 000 calls per 100 MB. */
 const BUFSIZE = 64 * 1024;
@@ -73,28 +74,15 @@ const { values: flags } = parseArgs({
   },
 });
 const host = flags.host;
-const port = Number(flags.port);
+const port = number_flag("port", flags.port, "port");
 const dir = flags.dir;
 const protocol = flags.protocol;
-const count = Number(flags.count);
-const max_size = Number(flags["max-size"]);
-const max_total = Number(flags["max-total"]);
-const timeout = Number(flags.timeout);
+const count = number_flag("count", flags.count, "count");
+const max_size = number_flag("max-size", flags["max-size"], "bytes");
+const max_total = number_flag("max-total", flags["max-total"], "bytes");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 if (protocol !== "tutorial" && protocol !== "framed") {
   console.error(`--protocol must be tutorial or framed, received ${protocol}`);
-  Deno.exit(2);
-}
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error(`--port and --count must be integers`);
-  Deno.exit(2);
-}
-if (
-  !Number.isSafeInteger(max_size) || max_size < 0 ||
-  !Number.isSafeInteger(max_total) || max_total < 0 || !(timeout >= 0)
-) {
-  console.error(
-    "--max-size and --max-total must be byte counts, --timeout seconds, 0 or more",
-  );
   Deno.exit(2);
 }
 const tutorial_name = safe_name(flags.name);

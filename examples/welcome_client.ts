@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { EOFError, input } from "../mux/mod.ts";
 import { ConnectionError, socket } from "../net/mod.ts";
 import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,11 +22,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "9999" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // obj = socket.socket(); obj.connect(("192.168.14.39",999))
 await using obj = socket();

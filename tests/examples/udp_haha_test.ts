@@ -67,5 +67,5 @@ Deno.test("udp_haha_client.ts needs nobody listening, and refuses a bad port", a
   await ours.success();
   await using bad = run_example(EXAMPLE, {}, ["--port", "http"]);
   assert.equal((await bad.status()).code, 2);
-  assert.match(bad.stderr, /--port must be a port number, received http/);
+  assert.match(bad.stderr, /--port must be a port number, received "http"/);
 });
