@@ -6,7 +6,14 @@
  * against examples/select_server.ts.
  */
 import assert from "node:assert/strict";
-import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
+import {
+  type Child,
+  free_port,
+  PY,
+  py_server,
+  run_example,
+  spawn,
+} from "./_run.ts";
 
 const CLIENT = "examples/select_echo_client.ts";
 const LINES = ["hello", "  你好 世界  ", "", "a 'quoted' \"line\""];
@@ -21,18 +28,6 @@ function start_client(port: number): Child {
   );
 }
 
-/** Starts the tutorial's Python server on a free port; returns the port. */
-async function python_server(count: number): Promise<[Child, number]> {
-  const server = spawn("python3", [
-    `${PY}select_echo_server.py`,
-    "127.0.0.1",
-    "0",
-    String(count),
-  ]);
-  const m = await server.wait_for(/^listening on port (\d+)$/m);
-  return [server, Number(m[1])];
-}
-
 /** Feeds `lines` to a client, one at a time after each prompt. */
 async function feed(client: Child, lines: string[]): Promise<void> {
   for (const [i, line] of lines.entries()) {
@@ -43,7 +38,7 @@ async function feed(client: Child, lines: string[]): Promise<void> {
 }
 
 Deno.test("select_echo_client.ts prints what the tutorial's Python client prints, against the Python server", async () => {
-  const [server, port] = await python_server(2);
+  const [server, port] = await py_server("select_echo_server.py", ["2"]);
   await using _server = server;
   await using ours = start_client(port);
   await using theirs = spawn(

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { create_connection, format_address } from "../../net/mod.ts";
-import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
+import { type Child, free_port, py_server, run_example } from "./_run.ts";
 
 const EXAMPLE = "examples/select_one_port.ts";
 const decoder = new TextDecoder();
@@ -35,14 +35,9 @@ Deno.test("select_one_port.ts welcomes each client and prints its address, as th
   const port = free_port();
   await using ours = start(port, ["--count", "2"]);
   await ours.wait_for(/^listening on/m);
-  await using theirs = spawn("python3", [
-    `${PY}select_one_port.py`,
-    "127.0.0.1",
-    "0",
-    "2",
-  ]);
-  const m = await theirs.wait_for(/^listening on \('127\.0\.0\.1', (\d+)\)$/m);
-  for (const [server, p] of [[ours, port], [theirs, Number(m[1])]] as const) {
+  const [theirs, py_port] = await py_server("select_one_port.py", ["2"]);
+  await using _theirs = theirs;
+  for (const [server, p] of [[ours, port], [theirs, py_port]] as const) {
     const seen: string[] = [];
     for (let i = 0; i < 2; i++) {
       const [reply, me] = await visit(p);

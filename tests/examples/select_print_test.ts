@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { create_connection, type Socket } from "../../net/mod.ts";
-import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
+import {
+  type Child,
+  free_port,
+  PY,
+  py_server,
+  run_example,
+  spawn,
+} from "./_run.ts";
 
 const SERVER = "examples/select_print_server.ts";
 const CLIENT = "examples/select_print_client.ts";
@@ -19,17 +26,6 @@ function start_server(port: number, count: number): Child {
     "--count",
     String(count),
   ]);
-}
-
-async function python_server(count: number): Promise<[Child, number]> {
-  const server = spawn("python3", [
-    `${PY}select_print_server.py`,
-    "127.0.0.1",
-    "0",
-    String(count),
-  ]);
-  const m = await server.wait_for(/^listening on port (\d+)$/m);
-  return [server, Number(m[1])];
 }
 
 /** Lines after the "listening on port N" one. */
@@ -77,7 +73,7 @@ Deno.test("select_print_server.ts prints what the tutorial's Python server print
   const port = free_port();
   await using ours = start_server(port, 2);
   await ours.wait_for(/^listening on port/m);
-  const [theirs, py_port] = await python_server(2);
+  const [theirs, py_port] = await py_server("select_print_server.py", ["2"]);
   await using _theirs = theirs;
   await drive(ours, port);
   await drive(theirs, py_port);
@@ -91,7 +87,7 @@ Deno.test("select_print_client.ts and the tutorial's Python client reach either 
   const port = free_port();
   await using ours = start_server(port, 2);
   await ours.wait_for(/^listening on port/m);
-  const [theirs, py_port] = await python_server(2);
+  const [theirs, py_port] = await py_server("select_print_server.py", ["2"]);
   await using _theirs = theirs;
   for (const [i, target] of [[0, port], [1, py_port]] as const) {
     // One Deno client and one Python client each, one after the other.

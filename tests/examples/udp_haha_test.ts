@@ -5,18 +5,14 @@
  * Python 3 original, both heard by the tutorial's reply-less Python server.
  */
 import assert from "node:assert/strict";
-import { PY, run_example, spawn } from "./_run.ts";
+import { PY, py_server, run_example, spawn } from "./_run.ts";
 
 const EXAMPLE = "examples/udp_haha_client.ts";
 
 Deno.test("udp_haha_client.ts sends the datagram the Python original sends", async () => {
-  await using server = spawn("python3", [
-    `${PY}udp_print_server.py`,
-    "127.0.0.1",
-    "0",
-    "3",
-  ]);
-  const port = (await server.wait_for(/^listening on port (\d+)$/m))[1]!;
+  const [py, py_port] = await py_server("udp_print_server.py", ["3"]);
+  await using server = py;
+  const port = String(py_port);
   const grant = { "127.0.0.1:8081": `127.0.0.1:${port}` };
   // One datagram at a time, so their order is known.
   const heard = async (n: number) =>

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { create_connection } from "../../net/mod.ts";
-import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
+import {
+  type Child,
+  free_port,
+  PY,
+  py_server,
+  run_example,
+  spawn,
+} from "./_run.ts";
 
 const SERVER = "examples/welcome_server.ts";
 const CLIENT = "examples/welcome_client.ts";
@@ -18,17 +25,6 @@ const grant = (port: number) => ({ "127.0.0.1:9999": `127.0.0.1:${port}` });
 
 function start_server(port: number, extra: string[] = []): Child {
   return run_example(SERVER, grant(port), ["--port", String(port), ...extra]);
-}
-
-async function python_server(count: number): Promise<[Child, number]> {
-  const server = spawn("python3", [
-    `${PY}welcome_server.py`,
-    "127.0.0.1",
-    "0",
-    String(count),
-  ]);
-  const m = await server.wait_for(/^listening on \('127\.0\.0\.1', (\d+)\)$/m);
-  return [server, Number(m[1])];
 }
 
 function deno_client(port: number): Child {
@@ -58,7 +54,7 @@ Deno.test("welcome_server.ts and welcome_client.ts talk with each other and with
   const port = free_port();
   await using ours = start_server(port, ["--count", "2"]);
   await ours.wait_for(/^listening on/m);
-  const [theirs, py_port] = await python_server(2);
+  const [theirs, py_port] = await py_server("welcome_server.py", ["2"]);
   await using _theirs = theirs;
   // Each server gets one client of each language, one after the other.
   for (const p of [port, py_port]) {
