@@ -8,39 +8,11 @@
 import assert from "node:assert/strict";
 import { create_connection } from "../../net/mod.ts";
 import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
+import { file_sha256, list, random_file, workspace } from "./_files.ts";
 
 const SERVER = "examples/upload_server.ts";
 const CLIENT = "examples/upload_client.ts";
 const KiB = 1024;
-
-/** A temporary folder with `src/` (files to send) and `uploads/`. */
-async function workspace(): Promise<AsyncDisposable & { root: string }> {
-  const root = await Deno.makeTempDir({ prefix: "upload_limits_" });
-  await Deno.mkdir(`${root}/src`);
-  await Deno.mkdir(`${root}/uploads`);
-  return {
-    root,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-/** Writes `size` random bytes to `path`; returns them. */
-async function random_file(path: string, size: number): Promise<Uint8Array> {
-  const data = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65536) {
-    crypto.getRandomValues(data.subarray(at, Math.min(at + 65536, size)));
-  }
-  await Deno.writeFile(path, data);
-  return data;
-}
-
-async function list(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}
 
 async function start_server(
   dir: string,
@@ -67,8 +39,7 @@ function start_client(file: string, port: number, extra: string[] = []): Child {
 Deno.test("upload_server.ts never replaces a file: a taken name gets -1, -2, and says so", async () => {
   await using ws = await workspace();
   const dir = `${ws.root}/uploads`;
-  const mine = new TextEncoder().encode("already here");
-  await Deno.writeFile(`${dir}/new1.png`, mine);
+  const mine = await random_file(`${dir}/new1.png`, 1 * KiB);
   const a = await random_file(`${ws.root}/src/a.bin`, 64 * KiB);
   const b = await random_file(`${ws.root}/src/b.bin`, 32 * KiB);
   const port = free_port();
@@ -112,10 +83,10 @@ Deno.test("upload_server.ts never replaces a file: a taken name gets -1, -2, and
     "new1-3.png",
     "new1.png",
   ]);
-  assert.deepEqual(await Deno.readFile(`${dir}/new1.png`), mine);
-  assert.deepEqual(await Deno.readFile(`${dir}/new1-1.png`), a);
-  assert.deepEqual(await Deno.readFile(`${dir}/new1-2.png`), b);
-  assert.deepEqual(await Deno.readFile(`${dir}/new1-3.png`), a);
+  assert.equal(await file_sha256(`${dir}/new1.png`), mine);
+  assert.equal(await file_sha256(`${dir}/new1-1.png`), a);
+  assert.equal(await file_sha256(`${dir}/new1-2.png`), b);
+  assert.equal(await file_sha256(`${dir}/new1-3.png`), a);
 });
 
 for (const protocol of ["tutorial", "framed"]) {
