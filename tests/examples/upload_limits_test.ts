@@ -7,34 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { create_connection } from "../../net/mod.ts";
-import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
-import { file_sha256, list, random_file, workspace } from "./_files.ts";
+import { free_port, PY, spawn } from "./_run.ts";
+import {
+  file_sha256,
+  list,
+  random_file,
+  start_client,
+  start_server,
+  workspace,
+} from "./_upload.ts";
 
-const SERVER = "examples/upload_server.ts";
-const CLIENT = "examples/upload_client.ts";
 const KiB = 1024;
-
-async function start_server(
-  dir: string,
-  port: number,
-  extra: string[],
-): Promise<Child> {
-  const server = run_example(
-    SERVER,
-    { "127.0.0.1:9999": `127.0.0.1:${port}`, uploads: dir },
-    ["--port", String(port), ...extra],
-  );
-  await server.wait_for(/listening on 127\.0\.0\.1:\d+/);
-  return server;
-}
-
-function start_client(file: string, port: number, extra: string[] = []): Child {
-  return run_example(
-    CLIENT,
-    { "127.0.0.1:9999": `127.0.0.1:${port}`, "f.png": file },
-    ["--port", String(port), ...extra],
-  );
-}
 
 Deno.test("upload_server.ts never replaces a file: a taken name gets -1, -2, and says so", async () => {
   await using ws = await workspace();

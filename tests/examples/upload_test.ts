@@ -5,47 +5,19 @@
  * against the tutorial's Python 3 programs in tests/examples/py/.
  */
 import assert from "node:assert/strict";
+import { type Child, free_port, header_args, PY, spawn } from "./_run.ts";
 import {
-  type Child,
-  free_port,
-  header_args,
-  PY,
-  run_example,
-  spawn,
-} from "./_run.ts";
-import { file_sha256, list, random_file, workspace } from "./_files.ts";
+  CHILD_MS,
+  file_sha256,
+  list,
+  random_file,
+  start_client,
+  start_server,
+  workspace,
+} from "./_upload.ts";
 
-const SERVER = "examples/upload_server.ts";
 const CLIENT = "examples/upload_client.ts";
 const MiB = 1024 * 1024;
-/** Every child is killed after this long: 100 MiB take a while. */
-const CHILD_MS = 90_000;
-
-/** Starts the server as its header says, plus `extra`; waits until it listens. */
-async function start_server(
-  dir: string,
-  port: number,
-  extra: string[],
-): Promise<Child> {
-  const server = run_example(
-    SERVER,
-    { "127.0.0.1:9999": `127.0.0.1:${port}`, uploads: dir },
-    ["--port", String(port), ...extra],
-    { timeout_ms: CHILD_MS },
-  );
-  await server.wait_for(/listening on 127\.0\.0\.1:\d+/);
-  return server;
-}
-
-/** Starts the client as its header says, sending `file`, plus `extra`. */
-function start_client(file: string, port: number, extra: string[]): Child {
-  return run_example(
-    CLIENT,
-    { "127.0.0.1:9999": `127.0.0.1:${port}`, "f.png": file },
-    ["--port", String(port), ...extra],
-    { timeout_ms: CHILD_MS },
-  );
-}
 
 function python(script: string, args: string[]): Child {
   return spawn("python3", ["-u", `${PY}${script}`, ...args], {

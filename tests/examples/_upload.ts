@@ -1,12 +1,45 @@
 /**
- * Files for the upload tests: a temporary workspace, random files and their
- * SHA-256, folder listings.
+ * The upload tests' helpers: the server and client started as their headers
+ * say, a temporary workspace, random files and their SHA-256, listings.
  *
  * @module
  */
 import { createHash } from "node:crypto";
+import { type Child, run_example } from "./_run.ts";
 
 const MiB = 1024 * 1024;
+/** Every upload child is killed after this long: 100 MiB take a while. */
+export const CHILD_MS = 90_000;
+
+/** Starts the server as its header says, plus `extra`; waits until it listens. */
+export async function start_server(
+  dir: string,
+  port: number,
+  extra: string[],
+): Promise<Child> {
+  const server = run_example(
+    "examples/upload_server.ts",
+    { "127.0.0.1:9999": `127.0.0.1:${port}`, uploads: dir },
+    ["--port", String(port), ...extra],
+    { timeout_ms: CHILD_MS },
+  );
+  await server.wait_for(/listening on 127\.0\.0\.1:\d+/);
+  return server;
+}
+
+/** Starts the client as its header says, sending `file`, plus `extra`. */
+export function start_client(
+  file: string,
+  port: number,
+  extra: string[] = [],
+): Child {
+  return run_example(
+    "examples/upload_client.ts",
+    { "127.0.0.1:9999": `127.0.0.1:${port}`, "f.png": file },
+    ["--port", String(port), ...extra],
+    { timeout_ms: CHILD_MS },
+  );
+}
 
 /** A temporary folder with `src/` (files to send) and `uploads/`, removed on dispose. */
 export async function workspace(): Promise<AsyncDisposable & { root: string }> {
