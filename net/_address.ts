@@ -33,6 +33,15 @@ export function _show(value: unknown): string {
   return Object.prototype.toString.call(value);
 }
 
+/** Is `value` a `[host, port]` or `[host, port, flowinfo, scope_id]` array? */
+export function _is_inet_tuple(
+  value: unknown,
+): value is [string, number, number?, number?] {
+  return Array.isArray(value) && value.length >= 2 && value.length <= 4 &&
+    typeof value[0] === "string" &&
+    value.slice(1).every((x) => Number.isInteger(x));
+}
+
 /** Validates a port: an integer 0-65535. */
 export function _check_port(port: unknown, action: string): number {
   if (typeof port !== "number") {

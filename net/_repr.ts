@@ -27,7 +27,7 @@ function hex(code: number, width: number): string {
 }
 
 /** Python's `repr()` of a tuple of str and int items. */
-export function _repr_tuple(items: readonly (string | number)[]): string {
+export function _repr_tuple(items: readonly unknown[]): string {
   const parts = items.map((x) => typeof x === "string" ? _repr_str(x) : `${x}`);
   return `(${parts.join(", ")}${parts.length === 1 ? "," : ""})`;
 }

@@ -16,6 +16,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  AI_NUMERICSERV,
   AI_PASSIVE,
   IPPROTO_TCP,
   IPPROTO_UDP,
@@ -23,8 +24,16 @@ import {
   SOCK_STREAM,
 } from "./constants.ts";
 import { gaierror } from "./errors.ts";
-import { _check_port, _is_ipv4, _is_ipv6, _show } from "./_address.ts";
+import {
+  _check_port,
+  _is_inet_tuple,
+  _is_ipv4,
+  _is_ipv6,
+  _show,
+} from "./_address.ts";
 import { _repr_str, _repr_tuple } from "./_repr.ts";
+import { _hosts_entries, _hosts_match } from "./_hosts.ts";
+import { _port_of } from "./_services.ts";
 
 /**
  * An IPv4 address: `[host, port]`. `""` as host means every interface.
@@ -125,19 +134,14 @@ export type AddrInfo = [
  */
 export function format_address(address: Address): string {
   if (typeof address === "string") return _repr_str(address);
-  const items: unknown = address;
-  if (
-    !Array.isArray(items) || items.length < 2 || items.length > 4 ||
-    typeof items[0] !== "string" ||
-    !items.slice(1).every((x) => Number.isInteger(x))
-  ) {
+  if (!_is_inet_tuple(address)) {
     throw new TypeError(
       `Cannot format address: expected a path or a [host, port, flowinfo?, scope_id?] array, received ${
         _show(address)
       }`,
     );
   }
-  return _repr_tuple(items as (string | number)[]);
+  return _repr_tuple(address);
 }
 
 const HOSTNAME =
@@ -151,14 +155,21 @@ const HOSTNAME =
  *
  * @param host A name, an address literal, or `null` (the wildcard with
  *   `AI_PASSIVE`, else loopback).
- * @param port A port number, or `null` for 0.
+ * @param port A port number, a numeric string (`"80"`), a service name
+ *   (`"http"`, from `/etc/services`, which needs
+ *   `--allow-read=/etc/services`), or `null` for 0.
  * @param family `AF_INET`, `AF_INET6` or `AF_UNSPEC` (both).
  * @param type `SOCK_STREAM`, `SOCK_DGRAM` or 0 (both).
  * @param proto 0, or the protocol to keep.
  * @param flags `AI_PASSIVE` and friends.
  * @returns `[family, type, proto, canonname, sockaddr]` entries.
- * @throws {gaierror} When the name is malformed or not found.
+ * @throws {gaierror} When the name is malformed or not found; -8 when the
+ *   service is unknown for the socket type.
  * @throws {TypeError} When an argument has the wrong type.
+ * @throws {RangeError} When the port is outside 0-65535 (Python's C library
+ *   would wrap it).
+ * @throws {PermissionError} When a service name needs `/etc/services` and
+ *   read access to it is denied.
  *
  * @example Usage
  * ```ts
@@ -170,7 +181,7 @@ const HOSTNAME =
  */
 export async function getaddrinfo(
   host: string | null,
-  port: number | null,
+  port: number | string | null,
   family = AF_UNSPEC,
   type = 0,
   proto = 0,
@@ -183,7 +194,8 @@ export async function getaddrinfo(
       }`,
     );
   }
-  const p = port === null ? 0 : _check_port(port, "resolve address");
+  const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM] : [type];
+  const ports = _ports(port, types, flags);
   if (![AF_UNSPEC, AF_INET, AF_INET6].includes(family)) {
     throw new gaierror(-6, "ai_family not supported");
   }
@@ -201,10 +213,9 @@ export async function getaddrinfo(
   if (wanted.length === 0) {
     throw new gaierror(-9, "Address family for hostname not supported");
   }
-  const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM] : [type];
   const out: AddrInfo[] = [];
   for (const a of wanted) {
-    for (const t of types) {
+    for (const [t, p] of ports) {
       const pr = t === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
       if (proto !== 0 && proto !== pr) continue;
       out.push(
@@ -213,6 +224,53 @@ export async function getaddrinfo(
           : [AF_INET6, t, pr, "", [a, p, 0, 0]],
       );
     }
+  }
+  return out;
+}
+
+// A numeric string as C's strtoul() reads it: spaces and a plus sign first.
+const NUMERIC_PORT = /^[ \t\n\v\f\r]*\+?[0-9]+$/;
+
+// The port for each socket type; a service name may exist for TCP only (or
+// UDP only), and the types it lacks drop out, as in the C library.
+function _ports(
+  port: unknown,
+  types: number[],
+  flags: number,
+): Map<number, number> {
+  const action = "resolve address";
+  if (port === null || typeof port === "number") {
+    const p = port === null ? 0 : _check_port(port, action);
+    return new Map(types.map((t) => [t, p]));
+  }
+  if (typeof port !== "string") {
+    throw new TypeError(
+      `Cannot ${action}: port must be a number, a string or null, received ${
+        _show(port)
+      }`,
+    );
+  }
+  if (port === "" || NUMERIC_PORT.test(port)) {
+    const p = Number(port.replace(/^\s*\+?/, "") || "0");
+    if (p > 65535) {
+      throw new RangeError(
+        `Cannot ${action}: port must be 0-65535, received ${_show(port)}`,
+      );
+    }
+    return new Map(types.map((t) => [t, p]));
+  }
+  if ((flags & AI_NUMERICSERV) !== 0) {
+    throw new gaierror(-2, "Name or service not known");
+  }
+  const out = new Map<number, number>();
+  for (const t of types) {
+    const p = t === SOCK_STREAM || t === SOCK_DGRAM
+      ? _port_of(port, t === SOCK_STREAM ? "tcp" : "udp")
+      : undefined;
+    if (p !== undefined) out.set(t, p);
+  }
+  if (out.size === 0) {
+    throw new gaierror(-8, "Servname not supported for ai_socktype");
   }
   return out;
 }
@@ -243,21 +301,9 @@ async function _lookup(host: string): Promise<string[]> {
 }
 
 function _hosts_file(name: string): string[] {
-  try {
-    const state = Deno.permissions.querySync({
-      name: "read",
-      path: "/etc/hosts",
-    }).state;
-    if (state !== "granted") return [];
-    const out: string[] = [];
-    for (const line of Deno.readTextFileSync("/etc/hosts").split("\n")) {
-      const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
-      if (addr && names.some((n) => n.toLowerCase() === name)) out.push(addr);
-    }
-    return out;
-  } catch {
-    return [];
-  }
+  return _hosts_entries().filter((e) => _hosts_match(e, name)).map((e) =>
+    e.address
+  );
 }
 
 /**

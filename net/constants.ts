@@ -103,3 +103,20 @@ export const AI_PASSIVE = 1;
 export const AI_CANONNAME = 2;
 /** `getaddrinfo()` flag: the host is a numeric address. */
 export const AI_NUMERICHOST = 4;
+/** `getaddrinfo()` flag: the port is a number, never a service name. */
+export const AI_NUMERICSERV = 1024;
+
+/** `getnameinfo()` flag: the host as a numeric address, not a name. */
+export const NI_NUMERICHOST = 1;
+/** `getnameinfo()` flag: the port as a number, not a service name. */
+export const NI_NUMERICSERV = 2;
+/** `getnameinfo()` flag: only the first label of a local host's name. */
+export const NI_NOFQDN = 4;
+/** `getnameinfo()` flag: fail when the host has no name. */
+export const NI_NAMEREQD = 8;
+/** `getnameinfo()` flag: the service is a datagram (UDP) one. */
+export const NI_DGRAM = 16;
+/** `getnameinfo()`: the longest host name, in bytes. */
+export const NI_MAXHOST = 1025;
+/** `getnameinfo()`: the longest service name, in bytes. */
+export const NI_MAXSERV = 32;

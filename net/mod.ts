@@ -1,6 +1,8 @@
 /**
  * Python's `socket` module for Deno: the socket object, its constants and
- * errors, addresses, `makefile()` and length-prefixed framing.
+ * errors, addresses and their names (`getaddrinfo()`, `getnameinfo()`,
+ * `getservbyname()`...), byte order and `inet_*` conversions, `makefile()`
+ * and length-prefixed framing.
  *
  * Permissions: `--allow-net` scoped to the addresses used; datagram sockets
  * and SO_REUSEPORT need `--unstable-net`; Unix sockets need `--allow-read`,
@@ -21,10 +23,16 @@
  * @module
  */
 export * from "./address.ts";
+export * from "./byte_order.ts";
 export * from "./constants.ts";
+export * from "./create.ts";
+export * from "./dualstack.ts";
 export * from "./errno.ts";
 export * from "./errors.ts";
 export * from "./file.ts";
 export * from "./framing.ts";
+export * from "./inet.ts";
+export * from "./names.ts";
 export * from "./readiness.ts";
+export * from "./services.ts";
 export * from "./socket.ts";

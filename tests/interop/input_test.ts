@@ -5,9 +5,9 @@
  * Run: deno test --sanitize-ops --sanitize-resources -A tests/interop/input_test.ts
  */
 import assert from "node:assert/strict";
+import { spawn } from "../examples/_run.ts";
 
 const HERE = new URL("./", import.meta.url).pathname;
-const CHILD_MS = 30_000;
 
 interface Ran {
   code: number;
@@ -17,52 +17,22 @@ interface Ran {
 
 // Runs a child fed `chunks` on its stdin, one write each with a pause
 // between (so a line or a character may be split across reads); closes the
-// pipe after them unless `keep_open`. Killed by PID after CHILD_MS.
+// pipe after them unless `keep_open`, so the child must exit on its own.
 async function run(
   command: string,
   args: string[],
   chunks: Array<string | Uint8Array>,
   keep_open = false,
 ): Promise<Ran> {
-  const child = new Deno.Command(command, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: {
-      NO_COLOR: "1",
-      DENO_NO_UPDATE_CHECK: "1",
-      PYTHONIOENCODING: "utf-8",
-    },
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      Deno.kill(child.pid, "SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-  }, CHILD_MS);
-  const writer = child.stdin.getWriter();
-  try {
-    for (const [i, chunk] of chunks.entries()) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 30));
-      await writer.write(
-        typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk,
-      );
-    }
-    const out = keep_open ? child.output() : null;
-    if (!keep_open) await writer.close();
-    const { code, stdout, stderr } = await (out ?? child.output());
-    if (keep_open) await writer.close().catch(() => {});
-    return {
-      code,
-      stdout: new TextDecoder().decode(stdout),
-      stderr: new TextDecoder().decode(stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-    writer.releaseLock();
+  await using child = spawn(command, args, { stdin: "piped" });
+  for (const [i, chunk] of chunks.entries()) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 30));
+    await child.write(chunk);
   }
+  if (!keep_open) await child.end();
+  const { code } = await child.status();
+  assert.ok(!child.timed_out, `${child.what} timed out: ${child.report()}`);
+  return { code, stdout: child.stdout, stderr: child.stderr };
 }
 
 function ours(args: string[], chunks: Array<string | Uint8Array>) {
@@ -165,4 +135,21 @@ Deno.test("input() rejects with RangeError once stdin is closed", async () => {
     ran.stdout,
     "RangeError: Cannot read input: I/O operation on closed file\n",
   );
+});
+
+Deno.test("input() passes the test sanitizers: no read of stdin is left outstanding", async () => {
+  const ran = await run(
+    Deno.execPath(),
+    [
+      "test",
+      "--quiet",
+      "--sanitize-ops",
+      "--sanitize-resources",
+      `${HERE}_input_sanitized.ts`,
+    ],
+    ["first\nsecond\nthird\n"],
+    true,
+  );
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  assert.match(ran.stdout, /ok \| 1 passed \| 0 failed/);
 });

@@ -178,23 +178,20 @@ Deno.test("fileno() numbers are reused lowest first, as the kernel reuses descri
   assert.notEqual(c.fileno(), b.fileno());
 });
 
-Deno.test("toString() reads like Python's repr with fd, family, type and laddr", async () => {
+Deno.test("toString() reads like Python 3.11's repr with fd, family, type and laddr", async () => {
   await using s = socket();
   s.bind([LOOP, 0]);
   const [, port] = s.getsockname() as [string, number];
   const repr = s.toString();
-  assert.match(
-    repr,
-    /^<socket fd=\d+, family=AF_INET, type=SOCK_STREAM, proto=0/,
-  );
+  assert.match(repr, /^<socket\.socket fd=\d+, family=2, type=1, proto=0/);
   assert.ok(repr.includes(`fd=${s.fileno()}`), repr);
-  assert.ok(repr.includes(LOOP) && repr.includes(String(port)), repr);
+  assert.ok(repr.endsWith(`laddr=('${LOOP}', ${port})>`), repr);
   assert.equal(String(s), repr);
   await using u = socket(AF_INET6, SOCK_DGRAM);
-  assert.match(u.toString(), /family=AF_INET6, type=SOCK_DGRAM/);
+  assert.match(u.toString(), /family=10, type=2/);
   const closed = socket();
   await closed.close();
-  assert.match(closed.toString(), /^<socket fd=-1, /);
+  assert.match(closed.toString(), /^<socket\.socket \[closed\] fd=-1, /);
 });
 
 // ---- the three modes ----
