@@ -100,11 +100,12 @@ while (!stopping && (count === 0 || served < count)) {
       throw err;
     } // else a reset: the call is over
   } finally {
+    // print(conn , address): the socket as Python prints it, then the
+    // client's address
+    console.log(String(conn), format_address(address));
     current = null;
     await conn.close();
   }
-  // print(conn , address)
-  console.log(format_address(address));
   served++;
 }
 Deno.removeSignalListener("SIGINT", stop);

@@ -67,15 +67,20 @@ Deno.test("welcome_server.ts and welcome_client.ts talk with each other and with
   }
   await ours.success();
   await theirs.success();
-  const addr = String.raw`\('127\.0\.0\.1', \d+\)`;
-  for (const server of [ours, theirs]) {
-    const log = server.stdout.split("\n").slice(1).join("\n")
-      // Python prints print(conn, address): the socket object first.
-      .replaceAll(/^<socket\.socket [^>]*> /gm, "");
-    const calls = log.split(new RegExp(`(?<=^${addr}\n)`, "m"));
+  for (const [server, p] of [[ours, port], [theirs, py_port]] as const) {
+    // print(conn, address): the socket as Python 3 shows it (its file
+    // number aside), then the address.
+    const addr = String.raw`\('127\.0\.0\.1', (\d+)\)`;
+    const conn = String
+      .raw`<socket\.socket fd=\d+, family=2, type=1, proto=0, laddr=\('127\.0\.0\.1', ${p}\), raddr=${addr}>`;
+    const log = server.stdout.split("\n").slice(1).join("\n");
+    const calls = [
+      ...log.matchAll(new RegExp(`${CALL_LOG}${conn} ${addr}\n`, "g")),
+    ];
     assert.equal(calls.length, 2, server.report());
-    for (const c of calls) {
-      assert.match(c, new RegExp(`^${CALL_LOG}${addr}\n$`), server.report());
+    assert.equal(calls.map((m) => m[0]).join(""), log, server.report());
+    for (const m of calls) {
+      assert.equal(m[1], m[2]); // raddr is the address accept() gave
     }
   }
 });
@@ -108,7 +113,7 @@ Deno.test("welcome_server.ts ends a call the client closes without q, and stops 
     await sock.sendall("ping\x1b[2J");
     assert.equal(decoder.decode(await sock.recv(64)), "ping\x1b[2J");
   }
-  await server.wait_for(/^\('127\.0\.0\.1', \d+\)$/m);
+  await server.wait_for(/^<socket\.socket .*> \('127\.0\.0\.1', \d+\)$/m);
   assert.match(server.stdout, /^received: ping\\x1b\[2J$/m);
   server.kill("SIGTERM");
   await server.success();

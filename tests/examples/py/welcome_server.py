@@ -4,7 +4,7 @@
 # Port 0 picks a free port; the server prints the one it got, and each
 # message it receives. One fix, as in the TypeScript twin: a client that
 # closes without "q" ends its call (the tutorial's loop would spin on b""
-# forever); and each call's socket is closed.
+# forever); and each call's socket is closed once it is printed.
 import socket
 import sys
 
@@ -25,6 +25,6 @@ for _ in range(count):
         if ret == "q":
             break
         conn.sendall(bytes(ret, encoding="utf-8"))
-    conn.close()
     print(conn, address, flush=True)
+    conn.close()
 sk.close()
