@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 examples/chat_room.ts
-// A chat room: the last program DESIGN.md §6 lists, built from what the
-// tutorials teach (/work/shared/tutorials/000_1006c350b253919f.txt, the
-// socketserver section; 004_3c27c32903d497c7.txt's many clients on one
-// thread): a SelectorTCPServer runs one handler per client on one thread,
-// so the room, shared by all handlers, needs no lock.
+// A chat room, built from what the tutorials teach (the socketserver chapter,
+// and the select servers that serve many clients on one thread): a
+// SelectorTCPServer runs one handler per client on one thread, so the room,
+// shared by all handlers, needs no lock.
 //
 // Protocol, one line each: the first line a client sends is its nickname;
 // every later line goes to everyone else as "nick: text". Joins and leaves
@@ -12,21 +11,23 @@
 // as left. Try it with several `nc 127.0.0.1 9999`. One handler per client
 // reads its lines; writes to a client queue on its wfile, in order.
 //
-// Flags: --host/--port (127.0.0.1:9999). It serves until SIGINT or SIGTERM,
+// Flags: --host/--port (127.0.0.1:9999), --max-members N (default 100: a
+// client arriving when N are connected, named or not, is told the room is
+// full and closed), --max-backlog BYTES (default 1 MiB: a member that does
+// not read what the room sends it gets at most this much queued for it;
+// past that it is dropped, and the room is told, so one stalled member
+// cannot grow the server without bound). It serves until SIGINT or SIGTERM,
 // then tells everyone and closes.
 import { parseArgs } from "node:util";
-import { type Address, ConnectionError, OSError } from "../net/mod.ts";
+import { ConnectionError, format_address, OSError } from "../net/mod.ts";
 import { SelectorTCPServer, StreamRequestHandler } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 // A line longer than this (in bytes) is relayed in pieces.
 const MAX_LINE = 4096;
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
 
 /** The server holds the room: every member's handler, by nickname. */
 export class ChatServer extends SelectorTCPServer {
@@ -36,6 +37,10 @@ export class ChatServer extends SelectorTCPServer {
   readonly clients: Set<ChatHandler> = new Set();
   /** True once the room is closing. */
   closing = false;
+  /** Clients connected at once, named or not; more are turned away. */
+  max_members = 100;
+  /** Bytes queued for a member that does not read, before it is dropped. */
+  max_backlog = 1024 * 1024;
 
   /** Sends `line` to every member but `sender`. */
   broadcast(line: string, sender?: ChatHandler): void {
@@ -49,6 +54,8 @@ export class ChatServer extends SelectorTCPServer {
 export class ChatHandler extends StreamRequestHandler {
   nick = "";
   gone = false;
+  /** Bytes written to wfile whose write has not finished yet. */
+  backlog = 0;
 
   get room(): Map<string, ChatHandler> {
     return (this.server as ChatServer).room;
@@ -59,7 +66,36 @@ export class ChatHandler extends StreamRequestHandler {
    * the other, so lines from different senders never mix.
    */
   tell(line: string): void {
-    this.wfile.write(line).catch((err) => this.vanished(err));
+    if (this.gone) return;
+    const size = encoder.encode(line).length;
+    if (this.backlog + size > (this.server as ChatServer).max_backlog) {
+      this.drop();
+      return;
+    }
+    this.backlog += size;
+    this.wfile.write(line).then(
+      () => this.backlog -= size,
+      (err) => this.vanished(err),
+    );
+  }
+
+  /**
+   * The member reads nothing while the room keeps talking: leave the room
+   * at once (no more lines are queued for it), close the connection, which
+   * lets go of what was queued, and tell the others.
+   */
+  drop(): void {
+    const server = this.server as ChatServer;
+    this.gone = true;
+    if (this.room.get(this.nick) === this) this.room.delete(this.nick);
+    console.log(
+      `${this.nick} dropped: more than ${server.max_backlog} bytes unread`,
+    );
+    void this.connection.close();
+    // Not from inside the broadcast that found the backlog full.
+    queueMicrotask(() =>
+      server.broadcast(`* ${this.nick} was dropped: not reading\n`)
+    );
   }
 
   /**
@@ -78,6 +114,13 @@ export class ChatHandler extends StreamRequestHandler {
 
   override async handle(): Promise<void> {
     const server = this.server as ChatServer;
+    if (server.clients.size >= server.max_members) {
+      console.log(`turned away ${format_address(this.client_address)}: full`);
+      await this.wfile.write(
+        `* the room is full (${server.max_members} members), try later\n`,
+      );
+      return;
+    }
     server.clients.add(this);
     try {
       await this.wfile.write("Welcome to the chat room! Your nickname?\n");
@@ -85,7 +128,7 @@ export class ChatHandler extends StreamRequestHandler {
       while (first === "") { // blank lines: ask again
         const line = await this.rfile.readline(MAX_LINE);
         if (line.length === 0) return; // gone before saying who it is
-        first = decoder.decode(line).trim();
+        first = printable(decoder.decode(line).trim());
       }
       // Two members cannot share a name: alice, alice2, alice3...
       let nick = first;
@@ -93,7 +136,7 @@ export class ChatHandler extends StreamRequestHandler {
       this.nick = nick;
       const others = [...this.room.keys()];
       this.room.set(nick, this);
-      console.log(`${nick} joined from ${repr(this.client_address)}`);
+      console.log(`${nick} joined from ${format_address(this.client_address)}`);
       this.tell(
         `* welcome, ${nick}! online: ${
           others.length > 0 ? others.join(", ") : "nobody else yet"
@@ -104,7 +147,7 @@ export class ChatHandler extends StreamRequestHandler {
       for (;;) {
         const line = await this.rfile.readline(MAX_LINE); // longer: split
         if (line.length === 0) break; // the client closed its side
-        const text = decoder.decode(line).trimEnd();
+        const text = printable(decoder.decode(line).trimEnd());
         if (text === "") continue;
         console.log(`${nick}: ${text}`);
         server.broadcast(`${nick}: ${text}\n`, this);
@@ -140,17 +183,28 @@ if (import.meta.main) {
     options: {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "9999" },
+      "max-members": { type: "string", default: "100" },
+      "max-backlog": { type: "string", default: String(1024 * 1024) },
     },
   });
-  if (!Number.isInteger(Number(flags.port))) {
-    console.error("--port must be an integer");
-    Deno.exit(2);
-  }
+  const port = number_flag("port", flags.port, "port");
+  const max_members = number_flag(
+    "max-members",
+    flags["max-members"],
+    "positive",
+  );
+  const max_backlog = number_flag(
+    "max-backlog",
+    flags["max-backlog"],
+    "positive",
+  );
   ChatServer.allow_reuse_address = true;
   await using server = new ChatServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     ChatHandler,
   );
+  server.max_members = max_members;
+  server.max_backlog = max_backlog;
   const stop = async () => {
     if (server.closing) return;
     server.closing = true;
@@ -168,7 +222,7 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  console.log(`chat room open on ${repr(server.server_address)}`);
+  console.log(`chat room open on ${format_address(server.server_address)}`);
   await server.serve_forever();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);

@@ -1,11 +1,11 @@
 // deno run --allow-net=127.0.0.1:8080 examples/coroutine_server.ts
-// The coroutine server that /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// names but leaves empty (§05.07 单进程单线程TCP服务器模型_协程方式; §05.08
-// says why: a light stack per request, scheduled in user space). In Python
-// that is gevent: `gevent.spawn(handle_client, new_sock, client_addr)` after
-// each accept(). In JavaScript every async function is such a coroutine:
-// calling handle_client() without awaiting it spawns one, and it yields to
-// the others at each `await` (recv, send), all on one thread.
+// The coroutine server that the tutorials' list of server models names but
+// leaves empty (one process, one thread, coroutines: a light stack per
+// request, scheduled in user space). In Python that is gevent:
+// `gevent.spawn(handle_client, new_sock, client_addr)` after each accept().
+// In JavaScript every async function is such a coroutine: calling
+// handle_client() without awaiting it spawns one, and it yields to the others
+// at each `await` (recv, send), all on one thread.
 //
 // Flags: --host/--port (the tutorial's servers bind ("", 8080), every
 // interface; we default to 127.0.0.1 to stay off the network). It serves
@@ -15,12 +15,15 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,21 +31,11 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8080" },
   },
 });
-if (!Number.isInteger(Number(flags.port))) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
-const decoder = new TextDecoder();
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
+const port = number_flag("port", flags.port, "port");
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.listen(128);
 
 // The running coroutines, to close their sockets when we stop.
@@ -57,11 +50,13 @@ async function handle_client(
       const recv_data = await new_sock.recv(1024); // yields until data
       if (recv_data.length > 0) {
         console.log(
-          `client ${repr(client_addr)} sent: ${decoder.decode(recv_data)}`,
+          `client ${format_address(client_addr)} sent: ${printable(recv_data)}`,
         );
         await new_sock.sendall(recv_data);
       } else {
-        console.log(`client ${repr(client_addr)} closed the connection`);
+        console.log(
+          `client ${format_address(client_addr)} closed the connection`,
+        );
         break;
       }
     }
@@ -69,9 +64,9 @@ async function handle_client(
     // An error ends this coroutine only, as in gevent. When we stop,
     // closing the socket ends the pending recv() here.
     if (err instanceof ConnectionError) {
-      console.log(`client ${repr(client_addr)} reset the connection`);
+      console.log(`client ${format_address(client_addr)} reset the connection`);
     } else if (!stopping) {
-      console.log(`client ${repr(client_addr)}: ${err}`);
+      console.log(`client ${format_address(client_addr)}: ${err}`);
     }
   } finally {
     await new_sock.close();
@@ -86,7 +81,7 @@ const stop = () => {
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 while (!stopping) {
   let new_sock: Socket;
@@ -97,7 +92,7 @@ while (!stopping) {
     if (stopping) break;
     throw err;
   }
-  console.log(`client ${repr(client_addr)} connected`);
+  console.log(`client ${format_address(client_addr)} connected`);
   // gevent.spawn(handle_client, new_sock, client_addr)
   clients.set(new_sock, handle_client(new_sock, client_addr));
 }

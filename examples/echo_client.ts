@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 examples/echo_client.ts
-// Ports the first "socket client" of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "socket client"): connect to 127.0.0.1:9999, sendall() one
-// message (the tutorial's 请求占领地球, "request to occupy the Earth"),
-// recv() the server's reply, print it and close. Against echo_server.ts the
-// reply is the message itself.
+// Ports the tutorials' first socket client: connect to 127.0.0.1:9999,
+// sendall() one message (the tutorial's 请求占领地球, "request to occupy the
+// Earth"), recv() the server's reply, print it and close. Against
+// echo_server.ts the reply is the message itself.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --message TEXT.
 // The tutorial calls recv(1024) once; a reply can arrive in pieces, so we
@@ -12,6 +11,8 @@
 // right after its answer).
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,11 +21,7 @@ const { values: flags } = parseArgs({
     message: { type: "string", default: "请求占领地球" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 // ip_port = ('127.0.0.1',9999)
 const ip_port: [string, number] = [flags.host, port];
@@ -57,7 +54,7 @@ for (const chunk of chunks) {
 // print server_reply
 console.log(
   `received ${server_reply.length} bytes: ${
-    JSON.stringify(new TextDecoder().decode(server_reply))
+    printable(JSON.stringify(new TextDecoder().decode(server_reply)))
   }`,
 );
 

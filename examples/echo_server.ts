@@ -1,13 +1,15 @@
 // deno run --allow-net=127.0.0.1:9999 examples/echo_server.ts
-// Ports the first "socket server" of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "socket server"): bind 127.0.0.1:9999, listen(5), then forever
-// accept() a client, recv() what it sends, print it and answer. The tutorial
-// answers a fixed text; an echo server sends the bytes back, and keeps doing
-// so until the client closes (recv() returns b"", as in the TCP server of
-// 002_dc45f74b7bdf75d1.txt §04.03), so longer messages come back whole.
+// Ports the tutorials' first socket server: bind 127.0.0.1:9999, listen(5),
+// then forever accept() a client, recv() what it sends, print it and answer.
+// The tutorial answers a fixed text; an echo server sends the bytes back, and
+// keeps doing so until the client closes (recv() returns b"", as in the
+// tutorials' TCP server walk-through), so longer messages come back whole.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (serve N
-// clients, then exit; 0, the default, runs until SIGINT or SIGTERM).
+// clients, then exit; 0, the default, runs until SIGINT or SIGTERM),
+// --timeout SECS (default 60: a client that sends nothing, or reads nothing
+// back, for that long is closed, so it cannot hold this one-at-a-time server
+// forever; 0 waits forever, as the tutorial).
 import { parseArgs } from "node:util";
 import {
   AF_INET,
@@ -16,21 +18,22 @@ import {
   type Socket,
   socket,
   SOL_SOCKET,
+  TimeoutError,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "9999" },
     count: { type: "string", default: "0" },
+    timeout: { type: "string", default: "60" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers, --count 0 or more");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 const decoder = new TextDecoder();
 
@@ -74,6 +77,7 @@ while (!stopping && (count === 0 || served < count)) {
     throw err;
   }
   console.log(`connection from ${addr[0]}:${addr[1]}`);
+  if (timeout > 0) conn.settimeout(timeout);
   try {
     while (true) {
       // client_data = conn.recv(1024)
@@ -82,7 +86,7 @@ while (!stopping && (count === 0 || served < count)) {
       // print client_data
       console.log(
         `received ${client_data.length} bytes: ${
-          JSON.stringify(decoder.decode(client_data))
+          printable(JSON.stringify(decoder.decode(client_data)))
         }`,
       );
       // conn.sendall(...): send back what came in
@@ -90,8 +94,13 @@ while (!stopping && (count === 0 || served < count)) {
       console.log(`sent ${client_data.length} bytes back`);
     }
   } catch (err) {
-    // A client that resets the connection must not stop the server.
-    console.log(`client ${addr[0]}:${addr[1]} failed: ${err}`);
+    // A client that resets the connection, or stalls, must not stop the
+    // server.
+    if (err instanceof TimeoutError) {
+      console.log(`client ${addr[0]}:${addr[1]} idle for ${timeout} s`);
+    } else {
+      console.log(`client ${addr[0]}:${addr[1]} failed: ${err}`);
+    }
   } finally {
     // conn.close()
     await conn.close();

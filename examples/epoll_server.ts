@@ -1,9 +1,8 @@
 // deno run --allow-net=127.0.0.1:8080 examples/epoll_server.ts
-// Ports the epoll server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.06 单进程单线程TCP服务器模型_epoll方式): the listener and every client
-// are registered with one epoll object by file number; epoll.poll() says
-// which are ready; the server prints what each client sends and when it
-// closes (it does not answer, as in the tutorial).
+// Ports the tutorials' epoll server (one process, one thread, epoll): the
+// listener and every client are registered with one epoll object by file
+// number; epoll.poll() says which are ready; the server prints what each
+// client sends and when it closes (it does not answer, as in the tutorial).
 //
 // Flags: --host/--port (the tutorial binds ("", 8080), every interface; we
 // default to 127.0.0.1 to stay off the network), --count N (exit once N
@@ -20,12 +19,15 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,22 +36,12 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
-const decoder = new TextDecoder();
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.listen();
 
 const sock_dict = new Map<number, Socket>();
@@ -65,7 +57,7 @@ const stop = () => {
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 let closed = 0;
 while (!stopping && (count === 0 || closed < count)) {
@@ -74,7 +66,7 @@ while (!stopping && (count === 0 || closed < count)) {
     if (stopping) break;
     if (sock_fd === listen_sock.fileno()) {
       const [conn, client_addr] = await listen_sock.accept();
-      console.log(`client ${repr(client_addr)} connected`);
+      console.log(`client ${format_address(client_addr)} connected`);
       sock_dict.set(conn.fileno(), conn);
       client_addrs.set(conn.fileno(), client_addr);
       ep.register(conn.fileno(), EPOLLIN);
@@ -89,13 +81,15 @@ while (!stopping && (count === 0 || closed < count)) {
       }
       if (recv_data.length > 0) {
         console.log(
-          `client ${repr(client_addrs.get(sock_fd)!)} sent: ${
-            decoder.decode(recv_data)
+          `client ${format_address(client_addrs.get(sock_fd)!)} sent: ${
+            printable(recv_data)
           }`,
         );
       } else {
         console.log(
-          `client ${repr(client_addrs.get(sock_fd)!)} closed the connection`,
+          `client ${
+            format_address(client_addrs.get(sock_fd)!)
+          } closed the connection`,
         );
         ep.unregister(sock_fd); // before close(): a closed fd is unknown
         await sock.close();

@@ -1,8 +1,8 @@
 // deno run --allow-net --unstable-net examples/nc.ts
-// A small nc (netcat), after /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§03 nc命令的使用): connect to a TCP or UDP port, or listen on one (-l),
-// and copy standard input to the socket and the socket to standard output.
-// It shows a full-duplex socket, shutdown(SHUT_WR) and recvfrom()/sendto().
+// A small nc (netcat), after the tutorials' lesson on using nc: connect to a
+// TCP or UDP port, or listen on one (-l), and copy standard input to the
+// socket and the socket to standard output. It shows a full-duplex socket,
+// shutdown(SHUT_WR) and recvfrom()/sendto().
 //
 //   nc.ts [-l] [-u] [-v] [-w secs] host port     (-l: host may be omitted)
 //   deno run --allow-net --unstable-net examples/nc.ts 127.0.0.1 8080
@@ -20,9 +20,10 @@
 // (with input still open, at the end of input or when a send fails).
 // -l accepts one client and serves it the same way.
 // UDP: each read from standard input (a line, when typing) is one datagram.
-// With -l it answers the last sender (input typed before anyone wrote is
-// held until then) and runs until -w idles out or SIGINT/SIGTERM; without -l
-// it exits at end of input, or with -w waits for replies until idle.
+// With -l the first sender becomes the peer, as with netcat: it alone is
+// heard and answered, others are ignored (input typed before anyone wrote
+// is held until then); it runs until -w idles out or SIGINT/SIGTERM. Without
+// -l it exits at end of input, or with -w waits for replies until idle.
 // -v reports to stderr; -w SECS bounds the wait for a peer (connect or
 // accept) and the time without traffic in either direction.
 import { parseArgs } from "node:util";
@@ -214,7 +215,11 @@ async function udp_connect(): Promise<Socket> {
   return sock;
 }
 
-/** UDP server: print every datagram, send input to the last sender. */
+/**
+ * UDP server: the first sender becomes the peer, as with netcat (which
+ * connect()s to it): its datagrams are printed and input goes to it; any
+ * other sender is ignored, so nobody can take the conversation over.
+ */
 function udp_listen(): Socket {
   const sock = socket(AF_INET, SOCK_DGRAM);
   sock.bind([host, port]);
@@ -227,12 +232,15 @@ function udp_listen(): Socket {
     for (;;) {
       const [data, from] = await sock.recvfrom(BUFSIZE);
       const addr = from as Address; // never null on AF_INET
-      touch();
-      if (peer === undefined || String(addr) !== String(peer)) {
-        const [peer_host, peer_port] = addr as [string, number];
-        log(`Connection received on ${peer_host} ${peer_port}`);
+      const [from_host, from_port] = addr as [string, number];
+      if (peer === undefined) {
+        peer = addr;
+        log(`Connection received on ${from_host} ${from_port}`);
+      } else if (String(addr) !== String(peer)) {
+        log(`Ignored a datagram from ${from_host} ${from_port}`);
+        continue;
       }
-      peer = addr;
+      touch();
       await write_out(data);
       for (const chunk of held) await sock.sendto(chunk, addr);
       held = [];

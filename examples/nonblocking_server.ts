@@ -1,9 +1,9 @@
 // deno run --allow-net=127.0.0.1:8080 examples/nonblocking_server.ts
-// Ports the non-blocking server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.04 单进程单线程TCP服务器模型_非阻塞模式): with setblocking(false),
-// accept() and recv() never wait; they throw BlockingIOError when nothing is
-// there. One loop tries to accept, then tries to recv from every client in
-// `client_info`, prints what came and drops the clients that closed.
+// Ports the tutorials' non-blocking server (one process, one thread, no
+// waiting): with setblocking(false), accept() and recv() never wait; they
+// throw BlockingIOError when nothing is there. One loop tries to accept, then
+// tries to recv from every client in `client_info`, prints what came and
+// drops the clients that closed.
 //
 // Flags: --host/--port (the tutorial binds ("", 8080), every interface; we
 // default to 127.0.0.1 to stay off the network), --count N (exit once N
@@ -18,12 +18,15 @@ import {
   AF_INET,
   BlockingIOError,
   ConnectionError,
+  format_address,
   SO_REUSEADDR,
   SOCK_STREAM,
   type Socket,
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,23 +35,13 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
-const decoder = new TextDecoder();
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
 
 const listen_sock = socket(AF_INET, SOCK_STREAM);
 listen_sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1); // before bind()
-listen_sock.bind([flags.host, Number(flags.port)]);
+listen_sock.bind([flags.host, port]);
 listen_sock.setblocking(false);
 listen_sock.listen(128);
 
@@ -56,7 +49,7 @@ let stopping = false;
 const stop = () => stopping = true; // seen within one round
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-console.log("listening on", repr(listen_sock.getsockname()));
+console.log("listening on", format_address(listen_sock.getsockname()));
 
 let client_info: [Socket, Address][] = [];
 let closed = 0;
@@ -65,7 +58,7 @@ while (!stopping && (count === 0 || closed < count)) {
     const [new_sock, client_addr] = await listen_sock.accept();
     new_sock.setblocking(false);
     client_info.push([new_sock, client_addr]);
-    console.log(`client ${repr(client_addr)} connected`);
+    console.log(`client ${format_address(client_addr)} connected`);
   } catch (e) {
     if (!(e instanceof BlockingIOError)) throw e; // except BlockingIOError: pass
   }
@@ -82,12 +75,12 @@ while (!stopping && (count === 0 || closed < count)) {
     }
     if (recv_data.length > 0) {
       console.log(
-        `client ${repr(cli_addr)} sent: ${decoder.decode(recv_data)}`,
+        `client ${format_address(cli_addr)} sent: ${printable(recv_data)}`,
       );
     } else {
       to_delete_list.push(item);
       await sock.close();
-      console.log(`client ${repr(cli_addr)} closed the connection`);
+      console.log(`client ${format_address(cli_addr)} closed the connection`);
       closed++;
     }
   }

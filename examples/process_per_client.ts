@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1 --allow-read=. --allow-run --unstable-net examples/process_per_client.ts
-// Ports the multi-process server of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§05.02 多进程版TCP服务器模型): each client is served by handle_client(),
-// which echoes what it receives until the client closes, in another
-// process, so a slow or crashing client never holds up the others.
+// Ports the tutorials' multi-process server: each client is served by
+// handle_client(), which echoes what it receives until the client closes, in
+// another process, so a slow or crashing client never holds up the others.
 //
 // Python forks one Process per accepted socket, and the child inherits the
 // socket. Deno cannot fork nor hand a connection to another process, so we
@@ -23,14 +22,10 @@
 // default to 127.0.0.1 to stay off the network), --workers N. It serves
 // until SIGINT or SIGTERM.
 import { parseArgs } from "node:util";
-import { type Address, ConnectionError, type Socket } from "../net/mod.ts";
+import { ConnectionError, format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ForkingTCPServer } from "../server/mod.ts";
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** def handle_client(new_sock, client_addr), as a request handler. */
 export class HandleClient extends BaseRequestHandler {
@@ -42,13 +37,15 @@ export class HandleClient extends BaseRequestHandler {
         const recv_data = await new_sock.recv(1024);
         if (recv_data.length > 0) {
           console.log(
-            `client ${repr(client_addr)} sent: ${
-              new TextDecoder().decode(recv_data)
+            `client ${format_address(client_addr)} sent: ${
+              printable(recv_data)
             } (pid ${Deno.pid})`,
           );
           await new_sock.sendall(recv_data); // send() may be partial
         } else {
-          console.log(`client ${repr(client_addr)} closed the connection`);
+          console.log(
+            `client ${format_address(client_addr)} closed the connection`,
+          );
           // The server closes new_sock once handle() returns.
           break;
         }
@@ -57,7 +54,7 @@ export class HandleClient extends BaseRequestHandler {
       // The client reset the connection: it is gone all the same (the
       // tutorial's child process would die with a traceback).
       if (!(err instanceof ConnectionError)) throw err;
-      console.log(`client ${repr(client_addr)} reset the connection`);
+      console.log(`client ${format_address(client_addr)} reset the connection`);
     }
   }
 }
@@ -70,17 +67,17 @@ if (import.meta.main) {
       workers: { type: "string" },
     },
   });
-  if (!Number.isInteger(Number(flags.port))) {
-    console.error("--port must be an integer");
-    Deno.exit(2);
-  }
+  const port = number_flag("port", flags.port, "port");
+  const workers = flags.workers === undefined
+    ? undefined
+    : number_flag("workers", flags.workers, "positive");
   // SO_REUSEADDR, as the tutorial sets it.
   ForkingTCPServer.allow_reuse_address = true;
   await using server = new ForkingTCPServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     HandleClient,
   );
-  if (flags.workers !== undefined) server.max_workers = Number(flags.workers);
+  if (workers !== undefined) server.max_workers = workers;
   // Stopping does not wait for clients still connected.
   server.daemon_threads = true;
   const stop = () => void server.shutdown();
@@ -88,7 +85,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", stop);
   console.log(
     `listening on ${
-      repr(server.server_address)
+      format_address(server.server_address)
     } with ${server.max_workers} child processes (parent pid ${Deno.pid})`,
   );
   await server.serve_forever();

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:8888 examples/robot_client.ts
-// Ports the "10086" robot client of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section 实例:智能机器人, 客户端): call the robot, then forever print what it
-// says ("receive: ...") and send it the next line you type ("please input:");
-// typing "exit" hangs up. Works with robot_server.ts and robot_socketserver.ts.
+// Ports the tutorials' "10086" robot client: call the robot, then forever
+// print what it says ("receive: ...") and send it the next line you type
+// ("please input:"); typing "exit" hangs up. Works with robot_server.ts and
+// robot_socketserver.ts.
 //
 // Flags: --host/--port. The tutorial's client dials port 8005 while its
 // server listens on 8888; we default to 127.0.0.1:8888 so the pair works
@@ -12,7 +12,9 @@
 // without a reply, so an empty line (which sends nothing) ends the call.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_STREAM, socket, TimeoutError } from "../net/mod.ts";
-import { stdin } from "../mux/mod.ts";
+import { EOFError, input } from "../mux/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,25 +22,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8888" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error("--port must be an integer");
-  Deno.exit(2);
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Python's input(prompt): the prompt, then one line without its "\n". */
-async function input(prompt: string): Promise<string | null> {
-  const bytes = encoder.encode(prompt);
-  for (let done = 0; done < bytes.length;) {
-    done += await Deno.stdout.write(bytes.subarray(done));
-  }
-  const line = await stdin.readline();
-  if (line === "") return null; // end of input
-  return line.endsWith("\n") ? line.slice(0, -1) : line;
-}
+const port = number_flag("port", flags.port, "port");
 
 // ip_port = ('127.0.0.1',8005)
 const ip_port: [string, number] = [flags.host, port];
@@ -55,10 +39,13 @@ try {
       console.log("the server hung up");
       break;
     }
-    console.log("receive:", decoder.decode(data));
+    console.log("receive:", printable(data));
     // inp = raw_input('please input:')
-    const inp = await input("please input:");
-    if (inp === null) {
+    let inp: string;
+    try {
+      inp = await input("please input:");
+    } catch (err) {
+      if (!(err instanceof EOFError)) throw err;
       console.log();
       break;
     }
@@ -71,7 +58,6 @@ try {
   console.log("no reply within 5 seconds, hanging up");
   Deno.exitCode = 1;
 } finally {
-  stdin.close();
   // sk.close()
   await sk.close();
 }

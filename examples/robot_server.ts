@@ -1,12 +1,13 @@
 // deno run --allow-net=127.0.0.1:8888 examples/robot_server.ts
-// Ports the "10086" robot server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section 实例:智能机器人, 服务端; 001_3fc2ec32cfe00420.txt has the same idea):
-// a customer-service line. It greets each caller, then answers every message:
+// Ports the tutorials' "10086" robot server (the "smart robot" lesson): a
+// customer-service line. It greets each caller, then answers every message:
 // "0" puts you through to a human, "exit" hangs up, anything else asks again.
 // One caller at a time: the next one waits in the listen(5) backlog.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:8888), --count N (serve N
-// callers, then exit; 0, the default, runs until SIGINT or SIGTERM).
+// callers, then exit; 0, the default, runs until SIGINT or SIGTERM),
+// --timeout SECS (default 60: a caller silent that long is hung up on, so
+// one that calls and says nothing cannot hold the line; 0 waits forever).
 // Unlike the tutorial, a caller that hangs up without "exit" (recv() returns
 // b"") ends the call; the Python loop would answer 请重新输入. forever.
 import { parseArgs } from "node:util";
@@ -17,21 +18,22 @@ import {
   type Socket,
   socket,
   SOL_SOCKET,
+  TimeoutError,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8888" },
     count: { type: "string", default: "0" },
+    timeout: { type: "string", default: "60" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers, --count 0 or more");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 /** The robot's three lines. */
 const WELCOME = "欢迎致电 10086,请输入1xxx,0转人工服务."; // Welcome; 0 for a human
@@ -82,6 +84,7 @@ while (!stopping && (count === 0 || served < count)) {
     throw err;
   }
   console.log(`call from ${address[0]}:${address[1]}`);
+  if (timeout > 0) conn.settimeout(timeout);
   try {
     // conn.sendall('欢迎致电 10086,请输入1xxx,0转人工服务.')
     await reply(conn, WELCOME);
@@ -94,7 +97,7 @@ while (!stopping && (count === 0 || served < count)) {
         break;
       }
       const data = decoder.decode(bytes);
-      console.log(`  received: ${data}`);
+      console.log(`  received: ${printable(data)}`);
       if (data === "exit") {
         Flag = false;
       } else if (data === "0") {
@@ -104,8 +107,13 @@ while (!stopping && (count === 0 || served < count)) {
       }
     }
   } catch (err) {
-    // A caller that resets the connection must not stop the server.
-    console.log(`  the call failed: ${err}`);
+    // A caller that resets the connection, or stays silent, must not stop
+    // the server.
+    if (err instanceof TimeoutError) {
+      console.log(`  silent for ${timeout} s, hanging up`);
+    } else {
+      console.log(`  the call failed: ${err}`);
+    }
   } finally {
     // conn.close()
     await conn.close();

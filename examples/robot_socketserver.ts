@@ -1,9 +1,7 @@
 // deno run --allow-net=127.0.0.1 --allow-read=. --unstable-net examples/robot_socketserver.ts
-// Ports the socketserver robot of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section SocketServer模块, "SocketServer实现服务器"; 001_3fc2ec32cfe00420.txt
-// has its skeleton): the "10086" robot of robot_server.ts as a
-// BaseRequestHandler whose handle() serves one caller, run by a
-// ThreadingTCPServer, so many callers are served at the same time.
+// Ports the tutorials' socketserver robot: the "10086" robot of
+// robot_server.ts as a BaseRequestHandler whose handle() serves one caller,
+// run by a ThreadingTCPServer, so many callers are served at the same time.
 //
 // Python gives each connection a thread. Our ThreadingTCPServer runs
 // handlers in a pool of Web Workers (one per core; --workers N to change)
@@ -18,24 +16,20 @@
 // serves until SIGINT or SIGTERM. Talk to it with
 // `deno run --allow-net=127.0.0.1:8009 examples/robot_client.ts --port 8009`.
 import { parseArgs } from "node:util";
-import type { Address, Socket } from "../net/mod.ts";
+import { format_address, type Socket } from "../net/mod.ts";
 import { BaseRequestHandler, ThreadingTCPServer } from "../server/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const WELCOME = "欢迎致电 10086,请输入1xxx,0转人工服务."; // Welcome; 0 for a human
 const HUMAN = "通过可能会被录音.balabala一大推"; // Calls may be recorded...
 const AGAIN = "请重新输入."; // Please try again.
 
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
-
 /** class MyServer(SocketServer.BaseRequestHandler): one call to the robot. */
 export class MyServer extends BaseRequestHandler<Socket> {
   override async handle(): Promise<void> {
     // print self.request,self.client_address,self.server
-    const who = repr(this.client_address);
+    const who = format_address(this.client_address);
     console.log(`call from ${who}`);
     const conn = this.request;
     await conn.sendall(WELCOME);
@@ -48,7 +42,7 @@ export class MyServer extends BaseRequestHandler<Socket> {
         break;
       }
       const data = new TextDecoder().decode(bytes);
-      console.log(`${who} sent: ${data}`);
+      console.log(`${who} sent: ${printable(data)}`);
       if (data === "exit") {
         Flag = false;
       } else if (data === "0") {
@@ -71,21 +65,15 @@ if (import.meta.main) {
       workers: { type: "string" },
     },
   });
+  const port = number_flag("port", flags.port, "port");
   const workers = flags.workers === undefined
     ? undefined
-    : Number(flags.workers);
-  if (
-    !Number.isInteger(Number(flags.port)) ||
-    (workers !== undefined && !(Number.isInteger(workers) && workers > 0))
-  ) {
-    console.error("--port must be an integer, --workers a positive integer");
-    Deno.exit(2);
-  }
+    : number_flag("workers", flags.workers, "positive");
   // Restart at once on the same port (SO_REUSEADDR); Python's default is off.
   ThreadingTCPServer.allow_reuse_address = true;
   // server = SocketServer.ThreadingTCPServer(('127.0.0.1',8009),MyServer)
   await using server = new ThreadingTCPServer(
-    [flags.host, Number(flags.port)],
+    [flags.host, port],
     MyServer,
   );
   if (workers !== undefined) server.max_workers = workers;
@@ -99,7 +87,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", stop);
   console.log(
     `listening on ${
-      repr(server.server_address)
+      format_address(server.server_address)
     } with ${server.max_workers} worker threads`,
   );
   // server.serve_forever()

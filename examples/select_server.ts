@@ -1,7 +1,6 @@
 // deno run --allow-net=127.0.0.1:10000 examples/select_server.ts
-// Ports the select echo server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "基于select实现socket服务端"), the same design as the "read | write
-// separation" server of 004_3c27c32903d497c7.txt: one select() over an
+// Ports the tutorials' select echo server on port 10000, the same design as
+// their "read | write separation" server on 6666: one select() over an
 // `inputs` list (the listener and every client) and an `outputs` list (the
 // clients with replies waiting), with one message queue per client.
 //
@@ -24,10 +23,13 @@ import {
   type Address,
   AF_INET,
   ConnectionError,
+  format_address,
   SOCK_STREAM,
   type Socket,
   socket,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,17 +38,9 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-if (!Number.isInteger(Number(flags.port)) || !Number.isInteger(count)) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 const print = console.error; // print >>sys.stderr, ...
-const decoder = new TextDecoder();
-const repr = (address: Address): string => {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-};
 
 // Create a TCP/IP socket, non-blocking.
 const server = socket(AF_INET, SOCK_STREAM);
@@ -64,7 +58,7 @@ Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
 // Bind the socket to the port.
-const server_address: [string, number] = [flags.host, Number(flags.port)];
+const server_address: [string, number] = [flags.host, port];
 server.bind(server_address);
 const [bound_host, bound_port] = server.getsockname() as [string, number];
 print(`starting up on ${bound_host} port ${bound_port}`);
@@ -89,7 +83,7 @@ function remove(list: Socket[], s: Socket): void {
 }
 
 async function close_client(s: Socket): Promise<void> {
-  print("closing", repr(client_addresses.get(s)!));
+  print("closing", format_address(client_addresses.get(s)!));
   // Stop listening for input on the connection.
   remove(outputs, s);
   remove(inputs, s);
@@ -113,7 +107,7 @@ while (inputs.length > 0 && !stopping) {
     if (s === server) {
       // A readable listener has a connection waiting.
       const [connection, client_address] = await s.accept();
-      print("connection from", repr(client_address));
+      print("connection from", format_address(client_address));
       connection.setblocking(false);
       inputs.push(connection);
       // Give the connection a queue for the data we want to send.
@@ -135,8 +129,8 @@ while (inputs.length > 0 && !stopping) {
       if (data.length > 0) {
         // A readable client socket has data.
         print(
-          `received "${decoder.decode(data)}" from ${
-            repr(client_addresses.get(s)!)
+          `received "${printable(data)}" from ${
+            format_address(client_addresses.get(s)!)
           }`,
         );
         message_queues.get(s)!.push(data);
@@ -158,12 +152,12 @@ while (inputs.length > 0 && !stopping) {
     const next_msg = queue.shift(); // Queue.get_nowait()
     if (next_msg === undefined) {
       // No messages waiting: stop checking for writability.
-      print("  ", repr(client_addresses.get(s)!), "queue empty");
+      print("  ", format_address(client_addresses.get(s)!), "queue empty");
       remove(outputs, s);
     } else {
       print(
-        `sending "${decoder.decode(next_msg)}" to ${
-          repr(client_addresses.get(s)!)
+        `sending "${printable(next_msg)}" to ${
+          format_address(client_addresses.get(s)!)
         }`,
       );
       let sent = 0;
@@ -183,7 +177,7 @@ while (inputs.length > 0 && !stopping) {
   // without urgent data, and neither do we: a reset shows as readable).
   for (const s of exceptional) {
     if (!client_addresses.has(s)) continue;
-    print("exception condition on", repr(client_addresses.get(s)!));
+    print("exception condition on", format_address(client_addresses.get(s)!));
     await close_client(s);
   }
 }

@@ -1,23 +1,19 @@
 // deno run examples/select_stdin.ts
-// Ports "select on stdin" of /work/shared/tutorials/004_3c27c32903d497c7.txt
-// (section 小试牛刀:利用select监听终端输入; 000_1006c350b253919f.txt has the
+// Ports the tutorials' "select on stdin" warm-up (another tutorial has the
 // same loop with a 1-second timeout): select() waits up to 5 seconds for
-// input; it returns an empty list when the time is up, [stdin] when a line
-// is waiting, which readline() then reads. It needs no permission at all.
+// input; it returns an empty list when the time is up, [stdin] when a line is
+// waiting, which readline() then reads. It needs no permission at all.
 //
 // Flags: --timeout SECS (the tutorial's 5). Type lines, or pipe them in; it
 // ends at the end of input (Ctrl-D), where the Python loop would spin.
 import { parseArgs } from "node:util";
 import { select, stdin } from "../mux/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: { timeout: { type: "string", default: "5" } },
 });
-const timeout = Number(flags.timeout);
-if (!(timeout >= 0)) {
-  console.error("--timeout must be a number of seconds, 0 or more");
-  Deno.exit(2);
-}
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 
 for (;;) {
   // readable,writeable,errable = select.select([sys.stdin,],[],[],5)

@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1:7777,127.0.0.1:7778 examples/select_two_ports.ts
-// Ports "one select over two ports" of
-// /work/shared/tutorials/004_3c27c32903d497c7.txt (section 利用select监听多个端口):
-// two listening sockets, one select() with a 1-second timeout; whichever
-// has a connection waiting accepts it and sends the client its own address.
+// Ports the tutorials' "one select over two ports" server: two listening
+// sockets, one select() with a 1-second timeout; whichever has a connection
+// waiting accepts it and sends the client its own address.
 //
 // Flags: --host (the tutorial's 127.0.0.1), --port and --port2 (7777 and
 // 7778), --count N (exit after N clients; 0, the default, runs until SIGINT
@@ -10,7 +9,8 @@
 // each one once the reply is sent, or the process would keep them all.
 import { parseArgs } from "node:util";
 import { select } from "../mux/mod.ts";
-import { type Address, socket } from "../net/mod.ts";
+import { format_address, socket } from "../net/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,27 +20,17 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const count = Number(flags.count);
-for (const n of [flags.port, flags.port2, flags.count]) {
-  if (!Number.isInteger(Number(n))) {
-    console.error("--port, --port2 and --count must be integers");
-    Deno.exit(2);
-  }
-}
-
-// Python's repr() of an address tuple: ('127.0.0.1', 50000)
-function repr(address: Address): string {
-  const [host, port] = address as [string, number];
-  return `('${host}', ${port})`;
-}
+const port = number_flag("port", flags.port, "port");
+const port2 = number_flag("port2", flags.port2, "port");
+const count = number_flag("count", flags.count, "count");
 
 const sk1 = socket();
-sk1.bind([flags.host, Number(flags.port)]);
+sk1.bind([flags.host, port]);
 sk1.listen(5);
 sk1.setblocking(false);
 
 const sk2 = socket();
-sk2.bind([flags.host, Number(flags.port2)]);
+sk2.bind([flags.host, port2]);
 sk2.listen(5);
 sk2.setblocking(false);
 
@@ -50,7 +40,9 @@ Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
 console.log(
-  `listening on ${repr(sk1.getsockname())} and ${repr(sk2.getsockname())}`,
+  `listening on ${format_address(sk1.getsockname())} and ${
+    format_address(sk2.getsockname())
+  }`,
 );
 
 let served = 0;
@@ -63,8 +55,12 @@ while (!stopping && (count === 0 || served < count)) {
   );
   for (const s of readable) {
     const [cnn, add] = await s.accept();
-    await cnn.sendall(repr(add)); // cnn.sendall(repr(add))
-    console.log(repr(add), "on port", (s.getsockname() as [string, number])[1]);
+    await cnn.sendall(format_address(add)); // cnn.sendall(format_address(add))
+    console.log(
+      format_address(add),
+      "on port",
+      (s.getsockname() as [string, number])[1],
+    );
     await cnn.close();
     served++;
   }

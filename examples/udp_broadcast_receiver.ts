@@ -1,8 +1,7 @@
 // deno run --allow-net=0.0.0.0:8000 --unstable-net examples/udp_broadcast_receiver.ts
-// The receiving side of the broadcast in
-// /work/shared/tutorials/002_dc45f74b7bdf75d1.txt (§01.06 udp广播功能): the
-// tutorial's UDP server (§01.04) on port 8000, bound to "" (all interfaces),
-// printing every datagram and who sent it.
+// The receiving side of the tutorials' UDP broadcast lesson: their reply-less
+// UDP server on port 8000, bound to "" (all interfaces), printing every
+// datagram and who sent it.
 //
 // Flags: --host (default "", all interfaces, as the tutorial: Linux hands a
 // broadcast only to sockets bound to all interfaces or to the broadcast
@@ -11,6 +10,8 @@
 // SIGINT or SIGTERM). Send to it with examples/udp_broadcast_sender.ts.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,12 +20,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 const decoder = new TextDecoder();
 
@@ -63,7 +60,7 @@ while (!stopping && (count === 0 || received < count)) {
   console.log(
     `received ${recv_data.length} bytes from ${client_addr[0]}:${
       client_addr[1]
-    }: ${JSON.stringify(decoder.decode(recv_data))}`,
+    }: ${printable(JSON.stringify(decoder.decode(recv_data)))}`,
   );
   received++;
 }

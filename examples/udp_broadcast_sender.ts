@@ -1,8 +1,7 @@
 // deno run --allow-net=127.255.255.255:8000,127.0.0.1:0 --unstable-net examples/udp_broadcast_sender.ts
-// Ports the UDP broadcast sender of /work/shared/tutorials/002_dc45f74b7bdf75d1.txt
-// (§01.06 udp广播功能): turn SO_BROADCAST on, then sendto() each line typed
-// to the broadcast address, port 8000. Without SO_BROADCAST the sendto()
-// fails with PermissionError, as in CPython.
+// Ports the tutorials' UDP broadcast sender: turn SO_BROADCAST on, then
+// sendto() each line typed to the broadcast address, port 8000. Without
+// SO_BROADCAST the sendto() fails with PermissionError, as in CPython.
 //
 // Flags: --broadcast ADDR (default 127.255.255.255, the loopback network's
 // broadcast, so that trying it never floods a real network; run
@@ -21,7 +20,8 @@ import {
   socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
-import { stdin } from "../mux/mod.ts";
+import { EOFError, input } from "../mux/mod.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,11 +29,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8000" },
   },
 });
-const port = Number(flags.port);
-if (!Number.isInteger(port)) {
-  console.error(`--port must be an integer, received ${flags.port}`);
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
 
 const encoder = new TextEncoder();
 
@@ -42,22 +38,21 @@ await using client_socket = socket(AF_INET, SOCK_DGRAM);
 client_socket.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
 // A client need not bind: the first sendto() takes a free port.
 const receiver_address: [string, number] = [flags.broadcast, port];
-try {
-  while (true) {
-    await Deno.stdout.write(encoder.encode("message to broadcast: "));
-    const line = await stdin.readline();
-    if (line === "") break; // end of input
-    const msg = line.replace(/\r?\n$/, "");
-    const sent = await client_socket.sendto(
-      encoder.encode(msg),
-      receiver_address,
-    );
-    console.log(
-      `sent ${sent} bytes to ${receiver_address[0]}:${receiver_address[1]}: ${
-        JSON.stringify(msg)
-      }`,
-    );
+while (true) {
+  let msg: string;
+  try {
+    msg = await input("message to broadcast: ");
+  } catch (err) {
+    if (err instanceof EOFError) break; // end of input
+    throw err;
   }
-} finally {
-  stdin.close();
+  const sent = await client_socket.sendto(
+    encoder.encode(msg),
+    receiver_address,
+  );
+  console.log(
+    `sent ${sent} bytes to ${receiver_address[0]}:${receiver_address[1]}: ${
+      JSON.stringify(msg)
+    }`,
+  );
 }

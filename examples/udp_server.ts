@@ -1,8 +1,7 @@
 // deno run --allow-net=127.0.0.1 --unstable-net examples/udp_server.ts
-// Ports the UDP server of /work/shared/tutorials/000_1006c350b253919f.txt
-// (section "UDP", 服务端): bind, then forever recvfrom() a datagram, print it
-// with the sender's address, and sendto() the sender the reply b"ok". The
-// reply-less server of 002_dc45f74b7bdf75d1.txt (§01.04) is the same loop.
+// Ports the tutorials' UDP server on port 9999: bind, then forever recvfrom()
+// a datagram, print it with the sender's address, and sendto() the sender the
+// reply b"ok". Another tutorial's reply-less UDP server is the same loop.
 //
 // Flags: --host/--port (the tutorial's 127.0.0.1:9999), --count N (answer N
 // datagrams, then exit; 0, the default, runs until SIGINT or SIGTERM).
@@ -11,6 +10,8 @@
 // needed because Deno's UDP sockets are still unstable.
 import { parseArgs } from "node:util";
 import { AF_INET, SOCK_DGRAM, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,12 +20,8 @@ const { values: flags } = parseArgs({
     count: { type: "string", default: "0" },
   },
 });
-const port = Number(flags.port);
-const count = Number(flags.count);
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error("--port and --count must be integers");
-  Deno.exit(2);
-}
+const port = number_flag("port", flags.port, "port");
+const count = number_flag("count", flags.count, "count");
 
 const decoder = new TextDecoder();
 
@@ -62,7 +59,7 @@ while (!stopping && (count === 0 || answered < count)) {
   // print(data,host,port): the text, and its size in bytes
   console.log(
     `received ${data.length} bytes from ${host}:${client_port}: ${
-      JSON.stringify(decoder.decode(data))
+      printable(JSON.stringify(decoder.decode(data)))
     }`,
   );
   // sk.sendto(bytes('ok', encoding='utf-8'), (host,port))

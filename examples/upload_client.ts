@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 --allow-read=f.png examples/upload_client.ts f.png
-// Ports the upload client of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-// ("基于socket进行文件上传"): send the file size, wait for the server's
-// acknowledgement (the tutorial's fix for the sticky-packet problem), then
-// send the file. `--protocol framed` speaks net/framing.ts instead.
+// Ports the tutorials' file upload client: send the file size, wait for the
+// server's acknowledgement (the tutorial's fix for the sticky-packet
+// problem), then send the file. `--protocol framed` speaks net/framing.ts
+// instead.
 //
 // Flags: --host/--port (default 127.0.0.1:9999; the tutorial's server is on
 // 192.168.14.39:999), --protocol tutorial|framed (default tutorial; see
@@ -14,12 +14,16 @@
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { OSError, recv_msg, send_msg, socket } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** Bytes read from the file and sent at a time. */
 const CHUNK = 256 * 1024;
 /** The progress bar redraws at most this often, in milliseconds. */
 const REDRAW_MS = 100;
 const MiB = 1024 * 1024;
+/** The tutorial server's acknowledgement of the size; anything else refuses. */
+const ACK = "先走出";
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,16 +37,12 @@ const { values: flags, positionals } = parseArgs({
   },
 });
 const host = flags.host;
-const port = Number(flags.port);
+const port = number_flag("port", flags.port, "port");
 const protocol = flags.protocol;
-const rate = Number(flags.rate);
+const rate = number_flag("rate", flags.rate, "bytes");
 const path = positionals[0] ?? "f.png"; // the tutorial sends "f.png"
 if (protocol !== "tutorial" && protocol !== "framed") {
   console.error(`--protocol must be tutorial or framed, received ${protocol}`);
-  Deno.exit(2);
-}
-if (!Number.isInteger(port) || !(rate >= 0)) {
-  console.error(`--port must be an integer and --rate a number >= 0`);
   Deno.exit(2);
 }
 const mode = flags.progress === "auto"
@@ -157,16 +157,22 @@ async function upload(): Promise<number> {
   const sha256 = protocol === "framed" ? await file_sha256(path) : "";
   if (protocol === "tutorial") {
     await obj.sendall(String(size));
-    console.log(decoder.decode(await obj.recv(1024))); // the server's ack
+    const ack = decoder.decode(await obj.recv(1024));
+    console.log(printable(ack)); // the server's ack
+    // Anything else is a refusal (too large, say): sending the file would
+    // only run into a closed connection.
+    if (ack !== ACK) return 1;
   } else {
     const name = flags.name ?? path.split(/[/\\]/).pop()!;
     await send_msg(obj, JSON.stringify({ name, size, sha256 }));
     const answer = JSON.parse(decoder.decode((await recv_msg(obj))!));
     if (!answer.ok) {
-      console.log(`the server refused: ${answer.error}`);
+      console.log(`the server refused: ${printable(String(answer.error))}`);
       return 1;
     }
-    console.log(`the server accepted ${JSON.stringify(answer.name)}`);
+    console.log(
+      `the server accepted ${printable(JSON.stringify(answer.name))}`,
+    );
   }
 
   const progress = new Progress(size);
@@ -197,11 +203,15 @@ async function upload(): Promise<number> {
     const answer = result === null ? null : JSON.parse(decoder.decode(result));
     if (answer?.ok) {
       console.log(
-        `the server saved ${answer.name}, sha256 ${answer.sha256} ok`,
+        `the server saved ${printable(String(answer.name))}, sha256 ${
+          printable(String(answer.sha256))
+        } ok`,
       );
     } else {
       console.log(
-        `the server did not save it: ${answer?.error ?? "no answer"}`,
+        `the server did not save it: ${
+          printable(String(answer?.error ?? "no answer"))
+        }`,
       );
       return 1;
     }

@@ -1,8 +1,8 @@
 // deno run --allow-net=127.0.0.1:9999 --allow-read=uploads --allow-write=uploads examples/upload_server.ts --dir uploads
-// Ports the upload server of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-// ("基于socket进行文件上传"): receive the file size, send an acknowledgement
-// (the tutorial's fix for the sticky-packet problem), then receive exactly
-// that many bytes. `--protocol framed` speaks net/framing.ts instead.
+// Ports the tutorials' file upload server: receive the file size, send an
+// acknowledgement (the tutorial's fix for the sticky-packet problem), then
+// receive exactly that many bytes. `--protocol framed` speaks net/framing.ts
+// instead.
 //
 // Flags: --host/--port (the tutorial binds 192.168.14.39:999; we default to
 // loopback, and to 9999 because ports below 1024 need root), --dir (where
@@ -11,6 +11,19 @@
 // tutorial protocol, which sends none; the tutorial writes "new1.png"),
 // --count N (serve N clients, then exit; 0, the default, serves forever).
 // SIGINT or SIGTERM stops it; an upload cut short is removed, never kept.
+//
+// Safe to leave running:
+// - an existing file is never replaced: an upload whose name is taken is
+//   saved as name-1.ext, name-2.ext... and the log (and, framed, the final
+//   answer) says under which name;
+// - --max-size BYTES (default 1 GiB): a larger upload is refused from its
+//   announced size, before a byte is written; --max-total BYTES (default
+//   10 GiB): one that would take the folder's files past this is refused
+//   too, so neither one client nor many fill the disk (set it below the free
+//   space); in the tutorial protocol the refusal replaces the ack;
+// - --timeout SECS (default 60): a client silent that long is dropped, so
+//   one that connects and sends nothing cannot hold this one-at-a-time
+//   server (0 waits forever).
 //
 // Protocol "tutorial" (byte for byte as the Python programs):
 //   client -> server  the size in decimal ASCII, e.g. b"104857600"
@@ -35,6 +48,8 @@ import {
   type Socket,
   socket,
 } from "../net/mod.ts";
+import { printable } from "./_printable.ts";
+import { number_flag } from "./_flags.ts";
 
 /** Bytes per recv. The tutorial's 1024 would take 100 000 calls per 100 MB. */
 const BUFSIZE = 64 * 1024;
@@ -53,19 +68,21 @@ const { values: flags } = parseArgs({
     protocol: { type: "string", default: "tutorial" },
     name: { type: "string", default: "new1.png" },
     count: { type: "string", default: "0" },
+    "max-size": { type: "string", default: String(1024 ** 3) },
+    "max-total": { type: "string", default: String(10 * 1024 ** 3) },
+    timeout: { type: "string", default: "60" },
   },
 });
 const host = flags.host;
-const port = Number(flags.port);
+const port = number_flag("port", flags.port, "port");
 const dir = flags.dir;
 const protocol = flags.protocol;
-const count = Number(flags.count);
+const count = number_flag("count", flags.count, "count");
+const max_size = number_flag("max-size", flags["max-size"], "bytes");
+const max_total = number_flag("max-total", flags["max-total"], "bytes");
+const timeout = number_flag("timeout", flags.timeout, "seconds");
 if (protocol !== "tutorial" && protocol !== "framed") {
   console.error(`--protocol must be tutorial or framed, received ${protocol}`);
-  Deno.exit(2);
-}
-if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
-  console.error(`--port and --count must be integers`);
   Deno.exit(2);
 }
 const tutorial_name = safe_name(flags.name);
@@ -87,9 +104,45 @@ function safe_name(name: string): string | null {
   return base;
 }
 
+/** What the regular files in `dir` take, in bytes. */
+async function dir_usage(): Promise<number> {
+  let used = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    try {
+      used += (await Deno.stat(`${dir}/${entry.name}`)).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err; // gone meanwhile
+    }
+  }
+  return used;
+}
+
+/** Why an upload of `size` bytes is refused, or null when it may come. */
+async function refusal(size: number): Promise<string | null> {
+  if (size > max_size) {
+    return `${size} bytes is more than the limit of ${max_size} (--max-size)`;
+  }
+  const used = await dir_usage();
+  if (used + size > max_total) {
+    return `${size} bytes would take the folder past ${max_total} bytes (--max-total; ${used} used)`;
+  }
+  return null;
+}
+
+/** "name-n.ext" for n > 0: the n-th name tried when `name` is taken. */
+function variant(name: string, n: number): string {
+  if (n === 0) return name;
+  const dot = name.lastIndexOf(".");
+  return dot > 0
+    ? `${name.slice(0, dot)}-${n}${name.slice(dot)}`
+    : `${name}-${n}`;
+}
+
 /**
  * A file being received: written under a temporary name in `dir`, hashed as
- * it goes, renamed to its real name by `commit()`, deleted by `abort()`.
+ * it goes, given its real name (or a free variant) by `commit()`, deleted
+ * by `abort()`.
  */
 class Upload {
   readonly name: string;
@@ -133,13 +186,33 @@ class Upload {
     return `in ${seconds.toFixed(2)} s (${rate.toFixed(1)} MiB/s)`;
   }
 
-  /** Renames the finished file to its real name; returns that path. */
+  /**
+   * Gives the finished file its name, or the first free variant when a file
+   * has it already; returns the name used. link() fails when the name
+   * exists, where rename() would replace that file without a word.
+   */
   async commit(): Promise<string> {
     this.#close();
-    const path = `${dir}/${this.name}`;
-    await Deno.rename(this.tmp, path); // needs read and write access
-    this.#committed = true;
-    return path;
+    for (let n = 0; n < 1000; n++) {
+      const name = variant(this.name, n);
+      try {
+        await Deno.link(this.tmp, `${dir}/${name}`); // needs read and write
+      } catch (err) {
+        if (err instanceof Deno.errors.AlreadyExists) continue;
+        throw err;
+      }
+      this.#committed = true;
+      await Deno.remove(this.tmp);
+      if (name !== this.name) {
+        console.log(
+          `${printable(JSON.stringify(this.name))} exists: saved as ${
+            printable(JSON.stringify(name))
+          }`,
+        );
+      }
+      return name;
+    }
+    throw new Error(`${this.name} and 999 variants of it exist`);
   }
 
   /** Deletes the temporary file (nothing to do once committed). */
@@ -171,11 +244,19 @@ async function receive_tutorial(conn: Socket): Promise<void> {
   // Python's int(): digits, maybe with spaces around. Anything else here
   // (data stuck to the size: the sticky-packet problem) is refused.
   if (!/^\s*\+?\d+\s*$/.test(file_size)) {
-    console.log(`bad size header ${JSON.stringify(file_size.slice(0, 40))}`);
+    console.log(
+      `bad size header ${printable(JSON.stringify(file_size.slice(0, 40)))}`,
+    );
     return;
   }
   const total = Number(file_size);
   let has_total = 0;
+  const refused = await refusal(total);
+  if (refused !== null) {
+    console.log(`refused: ${refused}`);
+    await conn.sendall(`refused: ${refused}`); // instead of the ack
+    return;
+  }
   await conn.sendall(ACK); // solves the sticky-packet problem
   console.log(`file size: ${total} bytes; sent the ack ${ACK}`);
   const f = await Upload.open(tutorial_name!);
@@ -204,9 +285,9 @@ async function receive_tutorial(conn: Socket): Promise<void> {
       return;
     }
     const sha256 = f.sha256();
-    const path = await f.commit();
+    const saved = await f.commit();
     console.log(
-      `saved ${path} (${total} bytes) ${f.speed()} sha256 ${sha256}`,
+      `saved ${dir}/${saved} (${total} bytes) ${f.speed()} sha256 ${sha256}`,
     );
   } finally {
     await f.abort();
@@ -233,21 +314,29 @@ async function receive_framed(conn: Socket): Promise<void> {
     typeof name !== "string" || typeof sha256 !== "string" ||
     typeof size !== "number" || !Number.isSafeInteger(size) || size < 0
   ) {
-    console.log(`bad header ${decoder.decode(head.subarray(0, 200))}`);
+    console.log(`bad header ${printable(head.subarray(0, 200))}`);
     await reply({ ok: false, error: "bad header" });
     return;
   }
-  console.log(`header: name ${JSON.stringify(name)}, ${size} bytes`);
+  console.log(`header: name ${printable(JSON.stringify(name))}, ${size} bytes`);
   const safe = safe_name(name);
   if (safe === null) {
-    console.log(`refused the name ${JSON.stringify(name)}`);
+    console.log(`refused the name ${printable(JSON.stringify(name))}`);
     await reply({ ok: false, error: `refused name ${JSON.stringify(name)}` });
     return;
   }
   if (safe !== name) {
     console.log(
-      `name ${JSON.stringify(name)} reduced to ${JSON.stringify(safe)}`,
+      `name ${printable(JSON.stringify(name))} reduced to ${
+        printable(JSON.stringify(safe))
+      }`,
     );
+  }
+  const refused = await refusal(size);
+  if (refused !== null) {
+    console.log(`refused: ${refused}`);
+    await reply({ ok: false, error: refused });
+    return;
   }
   const f = await Upload.open(safe);
   try {
@@ -293,11 +382,11 @@ async function receive_framed(conn: Socket): Promise<void> {
       await reply({ ok: false, error: `sha256 mismatch: received ${got}` });
       return;
     }
-    const path = await f.commit();
+    const saved = await f.commit();
     console.log(
-      `saved ${path} (${size} bytes) ${f.speed()} sha256 ${got} verified`,
+      `saved ${dir}/${saved} (${size} bytes) ${f.speed()} sha256 ${got} verified`,
     );
-    await reply({ ok: true, name: safe, size, sha256: got });
+    await reply({ ok: true, name: saved, size, sha256: got });
   } finally {
     await f.abort();
   }
@@ -336,6 +425,7 @@ while (!stopping && (count === 0 || served < count)) {
     throw err;
   }
   current = conn;
+  if (timeout > 0) conn.settimeout(timeout);
   console.log(`connection from ${JSON.stringify(address)}`);
   try {
     if (protocol === "tutorial") await receive_tutorial(conn);

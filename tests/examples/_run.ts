@@ -282,3 +282,23 @@ export function run_example(
     ...options,
   });
 }
+
+/**
+ * Starts a Python server of tests/examples/py/ as `script 127.0.0.1 0
+ * ...args`: it binds a free port and first prints "listening on" with that
+ * port last on the line, which this returns once it is there.
+ */
+export async function py_server(
+  script: string,
+  args: string[] = [],
+): Promise<[Child, number]> {
+  const server = spawn(
+    "python3",
+    [`${PY}${script}`, "127.0.0.1", "0", ...args],
+    {
+      what: script,
+    },
+  );
+  const m = await server.wait_for(/^listening on .*?(\d+)\)?$/m);
+  return [server, Number(m[1])];
+}

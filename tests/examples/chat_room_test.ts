@@ -11,11 +11,11 @@ import { type Child, free_port, run_example, spawn } from "./_run.ts";
 const EXAMPLE = "examples/chat_room.ts";
 const PROMPT = "Welcome to the chat room! Your nickname?\n";
 
-function start(port: number): Child {
+function start(port: number, extra: string[] = []): Child {
   return run_example(
     EXAMPLE,
     { "127.0.0.1:9999": `127.0.0.1:${port}` },
-    ["--port", String(port)],
+    ["--port", String(port), ...extra],
   );
 }
 
@@ -193,4 +193,95 @@ Deno.test("chat_room.ts stops on SIGTERM while a client has not named itself", a
   await server.success();
   assert.equal(await quiet.line(), "");
   assert.match(server.stdout, /room closed/);
+});
+
+/** A process's resident memory in KiB, as ps reports it. */
+async function rss_kib(pid: number): Promise<number> {
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "rss=", "-p", String(pid)],
+    stdout: "piped",
+  }).output();
+  const kib = Number(new TextDecoder().decode(out.stdout).trim());
+  assert.ok(kib > 0, `no RSS for pid ${pid}`);
+  return kib;
+}
+
+Deno.test("chat_room.ts drops a member that never reads once 1 MiB waits for it, and tells the room", async () => {
+  const port = free_port();
+  await using server = start(port); // the default --max-backlog: 1 MiB
+  await server.wait_for(/chat room open on/);
+  await using alice = await Client.join(port, "alice");
+  assert.match(await alice.line(), /^\* welcome, alice!/);
+  await using bob = await Client.join(port, "bob"); // reads nothing more
+  assert.equal(await alice.line(), "* bob joined\n");
+  const before = await rss_kib(server.pid);
+
+  // Alice talks, 4000-byte lines, until the room says bob was dropped: the
+  // kernel buffers on the way to bob take some MiB, then 1 MiB may queue.
+  let note = "";
+  const listening = alice.line().then((line) => note = line);
+  const text = "x".repeat(3999);
+  let sent = 0;
+  for (let i = 0; i < 16_000 && note === ""; i++) { // at most 64 MB
+    await alice.say(text);
+    sent += 4000;
+    if (i % 64 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await listening;
+  assert.equal(note, "* bob was dropped: not reading\n");
+  const after = await rss_kib(server.pid);
+  await server.wait_for(/^bob dropped: more than 1048576 bytes unread$/m);
+  // What bob's kernel buffers took, plus the 1 MiB: far below what was sent
+  // once it is more than a few MiB, and no more is kept for bob.
+  assert.ok(sent < 64_000_000, `sent ${sent} bytes without a drop`);
+  assert.ok(
+    after - before < 64 * 1024,
+    `the server grew from ${before} to ${after} KiB`,
+  );
+  // Bob finds his connection closed after what was already on its way.
+  let got = 0;
+  for (let i = 0; i < 100_000; i++) {
+    let chunk: Uint8Array;
+    try {
+      chunk = await bob.sock.recv(65536);
+    } catch {
+      break; // reset: the server closed with lines unsent
+    }
+    if (chunk.length === 0) break;
+    got += chunk.length;
+  }
+  assert.ok(got < sent, `bob got ${got} of ${sent} bytes`);
+  // The room goes on without him.
+  await using carol = await Client.join(port, "carol");
+  assert.equal(await carol.line(), "* welcome, carol! online: alice\n");
+  assert.equal(await alice.line(), "* carol joined\n");
+  server.kill("SIGTERM");
+  await server.success();
+});
+
+Deno.test("chat_room.ts turns away a client past --max-members, and lets one in once a member leaves", async () => {
+  const port = free_port();
+  await using server = start(port, ["--max-members", "2"]);
+  await server.wait_for(/chat room open on/);
+  await using alice = await Client.join(port, "alice");
+  assert.match(await alice.line(), /^\* welcome, alice!/);
+  await using bob = await Client.join(port, "bob");
+  assert.match(await bob.line(), /^\* welcome, bob!/);
+  assert.equal(await alice.line(), "* bob joined\n");
+  {
+    await using sock = await create_connection(["127.0.0.1", port], 10);
+    await using file = sock.makefile("r", { encoding: "utf-8" });
+    assert.equal(
+      await file.readline(),
+      "* the room is full (2 members), try later\n",
+    );
+    assert.equal(await file.readline(), ""); // then closed
+  }
+  await server.wait_for(/^turned away \('127\.0\.0\.1', \d+\): full$/m);
+  await bob.close();
+  assert.equal(await alice.line(), "* bob left\n");
+  await using carol = await Client.join(port, "carol");
+  assert.equal(await carol.line(), "* welcome, carol! online: alice\n");
+  server.kill("SIGTERM");
+  await server.success();
 });

@@ -5,6 +5,7 @@
  * and server in tests/examples/py/.
  */
 import assert from "node:assert/strict";
+import { BlockingIOError, create_connection } from "../../net/mod.ts";
 import { type Child, free_port, PY, run_example, spawn } from "./_run.ts";
 
 const SERVER = "examples/echo_server.ts";
@@ -108,4 +109,44 @@ Deno.test("echo_server.ts stops cleanly on SIGTERM and on SIGINT", async () => {
     await server.success();
     assert.match(server.stdout, /^stopping$/m);
   }
+});
+
+Deno.test("echo_server.ts closes a client silent for --timeout, then serves the next", async () => {
+  const port = free_port();
+  await using server = start_server(port, ["--count", "2", "--timeout", "1"]);
+  await server.wait_for(/server waiting\.\.\./);
+  await using silent = await create_connection(["127.0.0.1", port], 10);
+  await server.wait_for(/^connection from /m);
+  // The next client waits in the backlog until the silent one is dropped.
+  const started = performance.now();
+  await using next = start_client(port);
+  await next.success();
+  const waited = performance.now() - started;
+  assert.ok(waited > 500, `served after ${waited} ms`);
+  assert.equal((await silent.recv(16)).length, 0); // closed by the server
+  await server.success();
+  assert.match(server.stdout, /^client 127\.0\.0\.1:\d+ idle for 1 s$/m);
+});
+
+Deno.test("echo_server.ts closes a client that never reads its echo after --timeout", async () => {
+  const port = free_port();
+  await using server = start_server(port, ["--count", "1", "--timeout", "1"]);
+  await server.wait_for(/server waiting\.\.\./);
+  await using hog = await create_connection(["127.0.0.1", port], 10);
+  hog.setblocking(false);
+  // Send without reading until the kernel buffers both ways are full (the
+  // server's sendall() stalls, then its recv() stops too), at most 64 MiB.
+  const chunk = new Uint8Array(65536);
+  let sent = 0;
+  for (let i = 0; i < 1024; i++) {
+    try {
+      sent += await hog.send(chunk);
+    } catch (err) {
+      if (err instanceof BlockingIOError) break;
+      throw err;
+    }
+  }
+  assert.ok(sent > 0);
+  await server.success(); // within the test's bound: the timeout fired
+  assert.match(server.stdout, /^client 127\.0\.0\.1:\d+ idle for 1 s$/m);
 });

@@ -86,3 +86,30 @@ Deno.test("http_hello.ts stops cleanly on SIGINT", async () => {
   await server.success();
   assert.match(server.stdout, /^stopping$/m);
 });
+
+Deno.test("http_hello.ts closes a client that trickles its request past --timeout, then serves the next", async () => {
+  const port = free_port();
+  await using server = start(port, ["--count", "2", "--timeout", "1"]);
+  await server.wait_for(/serving http/);
+  await using slow = await create_connection(["127.0.0.1", port], 10);
+  const started = performance.now();
+  // One byte every 200 ms: each recv() gets something in time, but the
+  // request never ends. The deadline covers the whole request.
+  let closed = false;
+  for (let i = 0; i < 50 && !closed; i++) {
+    try {
+      await slow.sendall("G");
+    } catch {
+      closed = true; // reset by the server
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    closed ||= server.stdout.includes("no complete request");
+  }
+  const held = performance.now() - started;
+  assert.ok(closed, server.report());
+  assert.ok(held > 800 && held < 5000, `held ${held} ms`);
+  const response = await fetch(`http://127.0.0.1:${port}/`);
+  assert.equal(await response.text(), "Hello, World");
+  await server.success();
+  assert.match(server.stdout, /^no complete request within 1 s$/m);
+});

@@ -6,6 +6,7 @@
  * (.ci/run installs it).
  */
 import assert from "node:assert/strict";
+import { AF_INET, SOCK_DGRAM, socket, TimeoutError } from "../../net/mod.ts";
 import { free_port, run_example, spawn } from "./_run.ts";
 
 const NC = "examples/nc.ts";
@@ -270,3 +271,39 @@ Deno.test({
     );
   },
 });
+
+for (const which of ["nc.ts", "Debian's nc"] as const) {
+  Deno.test({
+    name: `${which} -l -u hears and answers only the first peer`,
+    ignore: which === "Debian's nc" && skip !== undefined,
+    fn: async () => {
+      const port = free_port("127.0.0.1", "udp");
+      const args = ["-l", "-u", "-v", "127.0.0.1", String(port)];
+      await using server = which === "nc.ts" ? ours(args) : debian(args);
+      await server.wait_for(/Bound on|Listening on/, "stderr");
+      await using first = socket(AF_INET, SOCK_DGRAM);
+      await using second = socket(AF_INET, SOCK_DGRAM);
+      for (const s of [first, second]) {
+        s.bind(["127.0.0.1", 0]);
+        s.settimeout(0.5);
+      }
+      await first.sendto("first\n", ["127.0.0.1", port]);
+      await server.wait_bytes(6);
+      // Someone else writes: not printed, and not the one answered.
+      await second.sendto("intruder\n", ["127.0.0.1", port]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await server.write("reply\n");
+      const [data] = await first.recvfrom(64);
+      assert.equal(new TextDecoder().decode(data), "reply\n");
+      await assert.rejects(second.recvfrom(64), TimeoutError);
+      await first.sendto("again\n", ["127.0.0.1", port]);
+      await server.wait_bytes(12);
+      server.kill("SIGTERM");
+      await server.status();
+      assert.equal(
+        new TextDecoder().decode(server.stdout_bytes),
+        "first\nagain\n",
+      );
+    },
+  });
+}

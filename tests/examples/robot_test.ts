@@ -159,3 +159,20 @@ Deno.test("robot_server.ts stops cleanly on SIGTERM", async () => {
   await server.success();
   assert.match(server.stdout, /^stopping$/m);
 });
+
+Deno.test("robot_server.ts hangs up on a caller silent for --timeout, then takes the next", async () => {
+  const port = free_port();
+  await using server = start_server(port, ["--count", "2", "--timeout", "1"]);
+  await server.wait_for(/listening on/);
+  await using silent = await create_connection(["127.0.0.1", port], 10);
+  assert.equal(decoder.decode(await silent.recv(1024)), WELCOME);
+  await using next = await create_connection(["127.0.0.1", port], 10);
+  const started = performance.now();
+  assert.equal(decoder.decode(await next.recv(1024)), WELCOME);
+  const waited = performance.now() - started;
+  assert.ok(waited > 500 && waited < 5000, `greeted after ${waited} ms`);
+  assert.equal((await silent.recv(1024)).length, 0); // hung up on
+  await next.sendall("exit");
+  await server.success();
+  assert.match(server.stdout, /^ {2}silent for 1 s, hanging up$/m);
+});

@@ -5,244 +5,25 @@
  * against the tutorial's Python 3 programs in tests/examples/py/.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { socket } from "../../net/mod.ts";
+import { type Child, free_port, header_args, PY, spawn } from "./_run.ts";
+import {
+  CHILD_MS,
+  file_sha256,
+  list,
+  random_file,
+  start_client,
+  start_server,
+  workspace,
+} from "./_upload.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const PY = new URL("./py/", import.meta.url).pathname;
-const SERVER = "examples/upload_server.ts";
 const CLIENT = "examples/upload_client.ts";
 const MiB = 1024 * 1024;
-/** Every child is killed after this long. */
-const CHILD_MS = 90_000;
-
-// ---- a small local runner (tests/examples/_run.ts did not exist) ----
-
-/**
- * The arguments after `deno` in the example's first-line comment
- * (`// deno run --allow-net=... examples/x.ts ...`), each value in `subs`
- * replaced (a whole argument, or the value after `=` in a flag).
- */
-function header_args(example: string, subs: Record<string, string>): string[] {
-  const first = Deno.readTextFileSync(`${ROOT}${example}`).split("\n")[0]!;
-  const m = first.match(/^\/\/\s*deno\s+(run\s.*)$/);
-  assert.ok(m, `${example} must start with "// deno run ...": ${first}`);
-  return m[1]!.trim().split(/\s+/).map((arg) => {
-    if (arg in subs) return subs[arg]!;
-    const eq = arg.indexOf("=");
-    if (eq > 0 && arg.slice(eq + 1) in subs) {
-      return `${arg.slice(0, eq + 1)}${subs[arg.slice(eq + 1)]}`;
-    }
-    return arg;
-  });
-}
-
-/** A child process: output collected, bounded in time, killed by PID. */
-class Child implements AsyncDisposable {
-  readonly pid: number;
-  readonly what: string;
-  stdout = "";
-  stderr = "";
-  timed_out = false;
-  #exited = false;
-  readonly #proc: Deno.ChildProcess;
-  readonly #timer: ReturnType<typeof setTimeout>;
-  readonly #done: Promise<Deno.CommandStatus>;
-  #changed = Promise.withResolvers<void>();
-  #closed = false;
-
-  constructor(cmd: string, args: string[], what: string) {
-    this.what = what;
-    this.#proc = new Deno.Command(cmd, {
-      args,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: {
-        DENO_NO_UPDATE_CHECK: "1",
-        DENO_NO_PROMPT: "1",
-        NO_COLOR: "1",
-        PYTHONIOENCODING: "utf-8",
-        PYTHONDONTWRITEBYTECODE: "1",
-      },
-    }).spawn();
-    this.pid = this.#proc.pid;
-    this.#timer = setTimeout(() => {
-      this.timed_out = true;
-      this.kill();
-    }, CHILD_MS);
-    const pumps = Promise.all([
-      this.#pump(this.#proc.stdout, (t) => this.stdout += t),
-      this.#pump(this.#proc.stderr, (t) => this.stderr += t),
-    ]);
-    const proc = this.#proc;
-    const timer = this.#timer;
-    this.#done = (async () => {
-      const status = await proc.status;
-      this.#exited = true;
-      clearTimeout(timer);
-      await pumps;
-      this.#closed = true;
-      this.#wake();
-      return status;
-    })();
-  }
-
-  async #pump(
-    stream: ReadableStream<Uint8Array>,
-    append: (text: string) => void,
-  ): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      append(decoder.decode(chunk, { stream: true }));
-      this.#wake();
-    }
-    append(decoder.decode());
-  }
-
-  #wake(): void {
-    const changed = this.#changed;
-    this.#changed = Promise.withResolvers<void>();
-    changed.resolve();
-  }
-
-  /** Waits until stdout (or stderr) matches `pattern`; bounded by the child. */
-  async wait_for(
-    pattern: RegExp,
-    stream: "stdout" | "stderr" = "stdout",
-  ): Promise<RegExpMatchArray> {
-    for (;;) {
-      const m = this[stream].match(pattern);
-      if (m) return m;
-      if (this.#closed) {
-        throw new Error(
-          `${this.what} exited before printing ${pattern}: ${this.report()}`,
-        );
-      }
-      await this.#changed.promise;
-    }
-  }
-
-  kill(signal: Deno.Signal = "SIGKILL"): void {
-    if (this.#exited) return;
-    try {
-      Deno.kill(this.pid, signal);
-    } catch {
-      // exited meanwhile
-    }
-  }
-
-  /** Waits for the exit (bounded by CHILD_MS); returns the exit code. */
-  async status(): Promise<number> {
-    return (await this.#done).code;
-  }
-
-  /** Waits for a zero exit code; throws with the output otherwise. */
-  async success(): Promise<void> {
-    const code = await this.status();
-    assert.equal(code, 0, `${this.what} failed: ${this.report()}`);
-    assert.ok(!this.timed_out, `${this.what} timed out`);
-  }
-
-  report(): string {
-    return `\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill();
-    await this.#done;
-  }
-}
-
-/** A free loopback port: bound to 0, then closed. */
-async function free_port(): Promise<number> {
-  await using probe = socket();
-  probe.bind(["127.0.0.1", 0]);
-  return (probe.getsockname() as [string, number])[1];
-}
-
-/** A temporary folder: `src/` for the file to send, `uploads/` for the server. */
-async function workspace(): Promise<AsyncDisposable & { root: string }> {
-  const root = await Deno.makeTempDir({ prefix: "upload_test_" });
-  await Deno.mkdir(`${root}/src`);
-  return {
-    root,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-/** Writes `size` random bytes to `path`; returns their SHA-256. */
-async function random_file(path: string, size: number): Promise<string> {
-  const hash = createHash("sha256");
-  using f = await Deno.open(path, { write: true, createNew: true });
-  const buf = new Uint8Array(MiB);
-  for (let done = 0; done < size;) {
-    const n = Math.min(buf.length, size - done);
-    for (let at = 0; at < n; at += 65536) {
-      crypto.getRandomValues(buf.subarray(at, Math.min(at + 65536, n)));
-    }
-    hash.update(buf.subarray(0, n));
-    for (let w = 0; w < n;) w += await f.write(buf.subarray(w, n));
-    done += n;
-  }
-  return hash.digest("hex");
-}
-
-async function file_sha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using f = await Deno.open(path);
-  const buf = new Uint8Array(MiB);
-  for (;;) {
-    const n = await f.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
-
-async function list(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}
-
-/** Starts the server as its header says, plus `extra`; waits until it listens. */
-async function start_server(
-  dir: string,
-  port: number,
-  extra: string[],
-): Promise<Child> {
-  const args = header_args(SERVER, {
-    "127.0.0.1:9999": `127.0.0.1:${port}`,
-    uploads: dir,
-  });
-  const server = new Child(
-    Deno.execPath(),
-    [...args, "--port", String(port), ...extra],
-    "upload_server",
-  );
-  await server.wait_for(/listening on 127\.0\.0\.1:\d+/);
-  return server;
-}
-
-/** Starts the client as its header says, sending `file`, plus `extra`. */
-function start_client(file: string, port: number, extra: string[]): Child {
-  const args = header_args(CLIENT, {
-    "127.0.0.1:9999": `127.0.0.1:${port}`,
-    "f.png": file,
-  });
-  return new Child(
-    Deno.execPath(),
-    [...args, "--port", String(port), ...extra],
-    "upload_client",
-  );
-}
 
 function python(script: string, args: string[]): Child {
-  return new Child("python3", ["-u", `${PY}${script}`, ...args], script);
+  return spawn("python3", ["-u", `${PY}${script}`, ...args], {
+    what: script,
+    timeout_ms: CHILD_MS,
+  });
 }
 
 function mib_per_s(text: string, pattern: RegExp): string {
@@ -257,7 +38,7 @@ for (const protocol of ["tutorial", "framed"]) {
     const file = `${ws.root}/src/big.bin`;
     const dir = `${ws.root}/uploads`;
     const sha = await random_file(file, 100 * MiB);
-    const port = await free_port();
+    const port = free_port();
     await using server = await start_server(dir, port, [
       "--protocol",
       protocol,
@@ -303,7 +84,7 @@ Deno.test("upload: the tutorial's Python 3 client uploads 100 MiB to our server"
   const file = `${ws.root}/src/f.png`;
   const dir = `${ws.root}/uploads`;
   const sha = await random_file(file, 100 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, ["--count", "1"]);
   await using client = python("upload_client.py", [
     "127.0.0.1",
@@ -328,7 +109,7 @@ Deno.test("upload: our client uploads to the tutorial's Python 3 server", async 
   const file = `${ws.root}/src/f.png`;
   const out = `${ws.root}/new1.png`;
   const sha = await random_file(file, 20 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = python("upload_server.py", [
     "127.0.0.1",
     String(port),
@@ -348,7 +129,7 @@ for (const protocol of ["tutorial", "framed"]) {
     const file = `${ws.root}/src/half.bin`;
     const dir = `${ws.root}/uploads`;
     await random_file(file, 10 * MiB);
-    const port = await free_port();
+    const port = free_port();
     await using server = await start_server(dir, port, [
       "--protocol",
       protocol,
@@ -377,7 +158,7 @@ for (const protocol of ["tutorial", "framed"]) {
     const file = `${ws.root}/src/slow.bin`;
     const dir = `${ws.root}/uploads`;
     await random_file(file, 40 * MiB);
-    const port = await free_port();
+    const port = free_port();
     await using server = await start_server(dir, port, [
       "--protocol",
       protocol,
@@ -393,7 +174,7 @@ for (const protocol of ["tutorial", "framed"]) {
     ]);
     await client.wait_for(/progress: +10%/, "stderr");
     client.kill("SIGKILL");
-    assert.notEqual(await client.status(), 0);
+    assert.notEqual((await client.status()).code, 0);
     await server.success();
     const m = server.stdout.match(
       /truncated: received (\d+) of 41943040 bytes.*; nothing saved/,
@@ -409,7 +190,7 @@ Deno.test("upload: a framed upload with a wrong sha256 is refused, nothing saved
   const file = `${ws.root}/src/x.bin`;
   const dir = `${ws.root}/uploads`;
   await random_file(file, 3 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, [
     "--protocol",
     "framed",
@@ -435,7 +216,7 @@ Deno.test('upload: the name "../../etc/x" lands as "x" in the folder; ".." is re
   const file = `${ws.root}/src/data.bin`;
   const dir = `${ws.root}/uploads`;
   const sha = await random_file(file, 1 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, [
     "--protocol",
     "framed",
@@ -459,7 +240,7 @@ Deno.test('upload: the name "../../etc/x" lands as "x" in the folder; ".." is re
       "--name",
       "..",
     ]);
-    assert.equal(await client.status(), 1, client.report());
+    assert.equal((await client.status()).code, 1, client.report());
     assert.match(client.stdout, /the server refused: refused name/);
   }
   await server.success();
@@ -475,7 +256,7 @@ Deno.test("upload: the client draws a bar with \\r at most about 10 times a seco
   const file = `${ws.root}/src/bar.bin`;
   const dir = `${ws.root}/uploads`;
   await random_file(file, 8 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, ["--count", "1"]);
   const start = performance.now();
   // 8 MiB at 8 MiB/s: about one second of redraws.
@@ -509,7 +290,7 @@ Deno.test("upload: on a terminal the client picks the bar by itself", async () =
   const file = `${ws.root}/src/tty.bin`;
   const dir = `${ws.root}/uploads`;
   await random_file(file, 4 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, ["--count", "1"]);
   const args = header_args(CLIENT, {
     "127.0.0.1:9999": `127.0.0.1:${port}`,
@@ -537,7 +318,7 @@ Deno.test("upload: SIGTERM stops the server; an upload in progress is removed", 
   const file = `${ws.root}/src/slow.bin`;
   const dir = `${ws.root}/uploads`;
   await random_file(file, 20 * MiB);
-  const port = await free_port();
+  const port = free_port();
   await using server = await start_server(dir, port, ["--protocol", "framed"]);
   await using client = start_client(file, port, [
     "--protocol",
@@ -548,7 +329,7 @@ Deno.test("upload: SIGTERM stops the server; an upload in progress is removed", 
   await client.wait_for(/progress: +10%/, "stderr");
   server.kill("SIGTERM");
   await server.success();
-  assert.notEqual(await client.status(), 0);
+  assert.notEqual((await client.status()).code, 0);
   assert.match(server.stdout, /stopping/);
   assert.match(
     server.stdout,
@@ -562,9 +343,9 @@ Deno.test("upload: the client reports a refused connection in one line", async (
   await using ws = await workspace();
   const file = `${ws.root}/src/f.png`;
   await random_file(file, 1000);
-  const port = await free_port(); // nothing listens there
+  const port = free_port(); // nothing listens there
   await using client = start_client(file, port, []);
-  assert.equal(await client.status(), 1, client.report());
+  assert.equal((await client.status()).code, 1, client.report());
   assert.equal(
     client.stdout,
     "upload failed: [Errno 111] Connection refused\n",

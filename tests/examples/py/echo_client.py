@@ -1,5 +1,5 @@
-# The "socket client" of tutorials/000_1006c350b253919f.txt, in Python 3,
-# taking host, port and the message from argv:
+# The tutorials' first socket client, in Python 3, taking host, port and the
+# message from argv:
 #   python3 echo_client.py 127.0.0.1 9999 请求占领地球
 import socket
 import sys

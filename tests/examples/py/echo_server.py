@@ -1,5 +1,5 @@
-# The "socket server" of tutorials/000_1006c350b253919f.txt, in Python 3,
-# taking host, port and how many clients to serve from argv:
+# The tutorials' first socket server, in Python 3, taking host, port and how
+# many clients to serve from argv:
 #   python3 echo_server.py 127.0.0.1 9999 1
 # The tutorial answers a fixed text; as an echo server it sends back what it
 # received (one recv(1024), as the tutorial), then closes.

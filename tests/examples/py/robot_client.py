@@ -1,5 +1,5 @@
-# The "10086" robot client of tutorials/000_1006c350b253919f.txt
-# (实例:智能机器人, 客户端), in Python 3, taking host and port from argv:
+# The tutorials' "10086" robot client, in Python 3, taking host and port from
+# argv:
 #   python3 robot_client.py 127.0.0.1 8888
 # It reads the lines to send from stdin (input()).
 import socket

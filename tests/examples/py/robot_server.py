@@ -1,6 +1,5 @@
-# The "10086" robot server of tutorials/000_1006c350b253919f.txt
-# (实例:智能机器人, 服务端), in Python 3, taking host, port and how many calls
-# to serve (0: forever) from argv:
+# The tutorials' "10086" robot server, in Python 3, taking host, port and how
+# many calls to serve (0: forever) from argv:
 #   python3 robot_server.py 127.0.0.1 8888 1
 # Strings become bytes; a caller that hangs up without 'exit' (recv() returns
 # b'') ends the call, where the tutorial's loop would spin.

@@ -1,5 +1,5 @@
-# The client of tutorials/004_3c27c32903d497c7.txt ("select socket server -
-# client"), in Python 3, taking host and port from argv:
+# The tutorials' client of their select echo server on port 6666, in Python 3,
+# taking host and port from argv:
 #   python3 select_client.py 127.0.0.1 6666
 # Each input line is sent, and the server's answer printed.
 import socket

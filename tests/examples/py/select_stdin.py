@@ -1,5 +1,5 @@
-# "select on stdin" of tutorials/004_3c27c32903d497c7.txt (小试牛刀), in
-# Python 3; the timeout (5 in the tutorial) may be given as argv[1]:
+# The tutorials' "select on stdin" warm-up, in Python 3; the timeout (5 in the
+# tutorial) may be given as argv[1]:
 #   python3 select_stdin.py [5]
 import select
 import sys

@@ -1,5 +1,5 @@
-# The TCP client of tutorials/002_dc45f74b7bdf75d1.txt (§04.05 TCP客户端代码示例),
-# in Python 3, taking host, port and the message from argv:
+# The tutorials' TCP client walk-through, in Python 3, taking host, port and
+# the message from argv:
 #   python3 tcp_client.py 127.0.0.1 8080 heh
 import socket
 import sys

@@ -1,5 +1,5 @@
-# The UDP client of tutorials/000_1006c350b253919f.txt (section "UDP",
-# 客户端), in Python 3, taking host and port from argv:
+# The tutorials' UDP client on port 9999, in Python 3, taking host and port
+# from argv:
 #   python3 udp_client.py 127.0.0.1 9999
 import socket
 import sys

@@ -1,6 +1,6 @@
-# The UDP server of tutorials/000_1006c350b253919f.txt (section "UDP",
-# 服务端), in Python 3, taking host and port from argv, plus a count of
-# datagrams to answer before exiting (the tutorial loops forever):
+# The tutorials' UDP server on port 9999, in Python 3, taking host and port
+# from argv, plus a count of datagrams to answer before exiting (the tutorial
+# loops forever):
 #   python3 udp_server.py 127.0.0.1 9999 3
 import socket
 import sys

@@ -1,7 +1,6 @@
-# The upload client of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-# ("基于socket进行文件上传"), in Python 3. Changes from the tutorial: the
-# address and the file come from argv instead of ("192.168.14.39", 999) and
-# "f.png".
+# The tutorials' file upload client, in Python 3. Changes from the tutorial:
+# the address and the file come from argv instead of ("192.168.14.39", 999)
+# and "f.png".
 #   python3 upload_client.py HOST PORT FILE
 import os
 import socket

@@ -1,8 +1,7 @@
-# The upload server of /work/shared/tutorials/001_3fc2ec32cfe00420.txt
-# ("基于socket进行文件上传"), in Python 3. Changes from the tutorial: the
-# address and the output file come from argv instead of ("192.168.14.39", 999)
-# and "new1.png", it prints its port (argv port 0 picks a free one), and it
-# serves one client, then exits, so that a test can wait for it.
+# The tutorials' file upload server, in Python 3. Changes from the tutorial:
+# the address and the output file come from argv instead of ("192.168.14.39",
+# 999) and "new1.png", it prints its port (argv port 0 picks a free one), and
+# it serves one client, then exits, so that a test can wait for it.
 #   python3 upload_server.py HOST PORT OUTFILE
 import socket
 import sys
