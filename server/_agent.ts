@@ -15,6 +15,7 @@ import { BaseServer } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import { TCPServer } from "./stream.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
+import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
   CHUNK,
@@ -134,7 +135,7 @@ async function start_agent(
     );
   }
   const handler = cls as never;
-  const tasks = new Set<Promise<void>>();
+  const tasks = new Tasks((n) => port.post({ t: "count", n }));
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
   const verifies = new Map<number, (ok: boolean) => void>();
@@ -142,30 +143,6 @@ async function start_agent(
   const pumps = new Set<number>();
   let pumps_idle: (() => void) | null = null;
   let next_seq = 1;
-
-  // Python's process_request_thread, as a task: handle, report, clean up.
-  function run(
-    server: AnyServer,
-    request: unknown,
-    addr: Address,
-    after: () => void,
-  ): void {
-    const task: Promise<void> = (async () => {
-      try {
-        await server.finish_request(request, addr);
-      } catch (error) {
-        await server.handle_error(request, addr, error);
-      } finally {
-        await server.shutdown_request(request);
-      }
-    })().catch((error) => console.error(error)).finally(() => {
-      tasks.delete(task);
-      port.post({ t: "count", n: tasks.size });
-      after();
-    });
-    tasks.add(task);
-    port.post({ t: "count", n: tasks.size });
-  }
 
   // The hooks every stand-in server shares.
   const hooks = {
@@ -241,7 +218,7 @@ async function start_agent(
         super.server_bind();
       }
       override process_request(request: Socket, addr: Address): void {
-        run(this as unknown as AnyServer, request, addr, () => {});
+        tasks.start(this, request, addr);
       }
       override shutdown(): Promise<void> {
         return hooks.shutdown();
@@ -297,7 +274,7 @@ async function start_agent(
       }
       const [inner, outer] = pair;
       cids.set(inner, cid);
-      run(server, inner, addr, () => {});
+      tasks.start(server, inner, addr);
       pumps.add(cid);
       void (async () => {
         try {
@@ -347,9 +324,7 @@ async function start_agent(
     await pause();
     await server.server_close();
     for (const one of listeners.slice(1)) await one.server_close();
-    for (let i = 0; i < 1000 && tasks.size > 0; i++) {
-      await Promise.allSettled(tasks);
-    }
+    await tasks.join();
     // Every relayed reply must reach the main thread before "drained".
     while (pumps.size > 0) {
       await new Promise<void>((resolve) => pumps_idle = resolve);
@@ -407,7 +382,7 @@ async function start_agent(
         break;
       }
       case "dgram":
-        run(
+        tasks.start(
           server,
           [msg.data, server.socket],
           msg.addr,
