@@ -1,6 +1,6 @@
 // The transports to one agent, main side: a Web Worker, or a child Deno
 // process that speaks frames on its stdin and stdout.
-import { encode_frame, read_frames } from "./_frames.ts";
+import { FrameWriter, read_frames } from "./_frames.ts";
 import type { AgentExit, FromAgent, ToAgent } from "./_protocol.ts";
 
 /** One agent as the pool sees it. */
@@ -62,6 +62,7 @@ export class WorkerChannel implements Channel {
 export class ChildChannel implements Channel {
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #frames: FrameWriter<ToAgent>;
   #reading: Promise<void>;
   #ended = false;
   readonly gone: Promise<string>;
@@ -77,6 +78,7 @@ export class ChildChannel implements Channel {
     this.#child = child;
     this.pid = child.pid;
     this.#writer = child.stdin.getWriter();
+    this.#frames = new FrameWriter(this.#writer);
     this.#reading = (async () => {
       try {
         for await (const msg of read_frames<FromAgent>(child.stdout)) {
@@ -98,7 +100,7 @@ export class ChildChannel implements Channel {
 
   post(msg: ToAgent): void {
     if (this.#ended) return;
-    this.#writer.write(encode_frame(msg)).catch(() => {});
+    this.#frames.write(msg);
   }
 
   async kill(): Promise<void> {
