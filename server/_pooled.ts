@@ -2,17 +2,16 @@
 // handlers in a pool of workers or child processes, and the lifecycle
 // overrides that hand each call to it.
 import type { Address } from "../net/mod.ts";
-import type { ServeOptions } from "./base.ts";
-import type { ServerConstructor } from "./mixins.ts";
+import type { ServeOptions, ServerConstructor } from "./base.ts";
 import {
   type BaseHooks,
   cores,
   Front,
-  type Pool,
   type PoolServer,
   prepare,
   reuse_port,
-} from "./_pool.ts";
+} from "./_front.ts";
+import type { Pool } from "./_pool.ts";
 
 /** The key of a pooled server's pool, for the mixin's own getters. */
 export const POOL: unique symbol = Symbol("pool");

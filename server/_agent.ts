@@ -1,0 +1,270 @@
+// The agent side of a threaded or forking server: what runs in each Web
+// Worker or child Deno process, behind a port to the main thread.
+import { type Address, SHUT_WR, type Socket, socketpair } from "../net/mod.ts";
+import { BaseServer } from "./base.ts";
+import type { TCPServer } from "./stream.ts";
+import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
+import { AGENT, how_to_fix } from "./_locate.ts";
+import { Tasks } from "./_tasks.ts";
+import {
+  type AgentInit,
+  CHUNK,
+  type FromAgent,
+  to_info,
+  type ToAgent,
+} from "./_protocol.ts";
+
+/**
+ * Listeners each TCP agent opens on the port. The kernel spreads new
+ * connections evenly over every listener of the port, the main thread's
+ * included, whose share goes the slower relayed way: more listeners per
+ * agent make that share 1 / (LISTENERS_PER_AGENT * agents + 1).
+ */
+const LISTENERS_PER_AGENT = 8;
+
+/** How an agent talks to the main thread. */
+export interface AgentPort {
+  post(msg: FromAgent): void;
+  listen(handler: (msg: ToAgent) => void): void;
+  /** Ends the agent once it drained. */
+  exit(): void;
+}
+
+// One relayed stream, agent side.
+interface AgentRelay {
+  outer: Promise<Socket | null>;
+  writes: Promise<void>;
+}
+
+/** Runs an agent: waits for "init", then serves until "stop". */
+export function run_agent(port: AgentPort): void {
+  let handle: ((msg: ToAgent) => void) | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  port.listen((msg) => {
+    if (msg.t === "init") {
+      queue = start_agent(port, msg.init).then((h) => {
+        handle = h;
+      }, (error) => {
+        port.post({ t: "failed", error: to_info(error) });
+      });
+      return;
+    }
+    // Kept in order behind the start.
+    queue = queue.then(() => handle?.(msg)).catch((error) => {
+      console.error(error);
+    });
+  });
+}
+
+async function start_agent(
+  port: AgentPort,
+  init: AgentInit,
+): Promise<(msg: ToAgent) => void> {
+  (globalThis as Record<symbol, unknown>)[AGENT] = true;
+  const mod = await import(init.module) as Record<string, unknown>;
+  const cls = mod[init.name];
+  if (typeof cls !== "function") {
+    throw new RangeError(
+      `Cannot start ${init.kind}: module ${init.module} has no export '${init.name}' holding the handler class; ${
+        how_to_fix(init.name, init.module)
+      }`,
+    );
+  }
+  const handler = cls as never;
+  const tasks = new Tasks((n) => port.post({ t: "count", n }));
+  const cids = new WeakMap<object, number>();
+  const relays = new Map<number, AgentRelay>();
+  const verifies = new Map<number, (ok: boolean) => void>();
+  const stops: (() => void)[] = [];
+  const pumps = new Set<number>();
+  let pumps_idle: (() => void) | null = null;
+  let next_seq = 1;
+
+  // The hooks every stand-in server shares.
+  const hooks: StandInHooks = {
+    shutdown(): Promise<void> {
+      port.post({ t: "shutdown" });
+      return new Promise<void>((resolve) => stops.push(resolve));
+    },
+    handle_error(request: unknown, addr: Address, error: unknown): void {
+      const msg: FromAgent = { t: "error", addr, error: to_info(error) };
+      if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
+      const cid = typeof request === "object" && request !== null
+        ? cids.get(request)
+        : undefined;
+      if (cid !== undefined) msg.cid = cid;
+      port.post(msg);
+    },
+    verify_request(
+      request: unknown,
+      addr: Address,
+    ): boolean | Promise<boolean> {
+      if (!init.verify) return true;
+      const seq = next_seq++;
+      const msg: FromAgent = { t: "verify", seq, addr };
+      if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
+      port.post(msg);
+      return new Promise<boolean>((resolve) => verifies.set(seq, resolve));
+    },
+  };
+
+  const { server, make_listener } = await stand_in(
+    init,
+    handler,
+    hooks,
+    tasks,
+    (data, addr) => port.post({ t: "sendto", data, addr }),
+  );
+
+  let serving: Promise<void> | null = null;
+  // A TCP agent's listeners, bound when it first serves.
+  const listeners: AnyServer[] = [];
+  const pause = async () => {
+    if (serving === null) return;
+    await Promise.all(
+      listeners.map((one) => BaseServer.prototype.shutdown.call(one)),
+    );
+    await serving.catch((error) => console.error(error));
+    serving = null;
+  };
+
+  port.post({ t: "ready" });
+
+  const open = (cid: number, addr: Address) => {
+    // Data may arrive before the pair exists: writes wait on `outer`.
+    const outer = (async (): Promise<Socket | null> => {
+      let pair: [Socket, Socket];
+      try {
+        pair = await socketpair();
+      } catch (error) {
+        port.post({ t: "error", cid, addr, error: to_info(error) });
+        port.post({ t: "close", cid });
+        return null;
+      }
+      const [inner, outer] = pair;
+      cids.set(inner, cid);
+      tasks.start(server, inner, addr);
+      pumps.add(cid);
+      void (async () => {
+        try {
+          for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+            const data = await outer.recv(CHUNK);
+            if (data.length === 0) break;
+            port.post({ t: "data", cid, data });
+          }
+        } catch {
+          // The handler's side reset: the relay ends here.
+        }
+        // Replies to data the handler never read are not owed: stop waiting.
+        await relays.get(cid)?.writes;
+        port.post({ t: "close", cid });
+        relays.delete(cid);
+        await outer.close();
+        pumps.delete(cid);
+        pumps_idle?.();
+      })();
+      return outer;
+    })();
+    relays.set(cid, { outer, writes: Promise.resolve() });
+  };
+
+  const serve = async (poll: number) => {
+    if (serving === null && init.mode === "listen") {
+      if (listeners.length === 0) {
+        try {
+          for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
+            const one = i === 0 ? server : make_listener();
+            listeners.push(one);
+            (one as unknown as TCPServer).server_bind();
+            (one as unknown as TCPServer).server_activate();
+          }
+        } catch (error) {
+          for (const one of listeners.splice(0)) await one.server_close();
+          port.post({ t: "serve_failed", error: to_info(error) });
+          return;
+        }
+      }
+      serving = Promise.all(listeners.map((one) => one.serve_forever(poll)))
+        .then(() => {});
+    }
+    port.post({ t: "serving" });
+  };
+  const stop = async () => {
+    await pause();
+    await server.server_close();
+    for (const one of listeners.slice(1)) await one.server_close();
+    await tasks.join();
+    // Every relayed reply must reach the main thread before "drained".
+    while (pumps.size > 0) {
+      await new Promise<void>((resolve) => pumps_idle = resolve);
+      pumps_idle = null;
+    }
+    port.post({ t: "drained" });
+    port.exit();
+  };
+  // "serve", "pause" and "stop" run in order, and no other message waits
+  // for them: a pause or stop waits for handlers that still need "data",
+  // "eof" and "verified" to go on.
+  let lifecycle: Promise<void> = Promise.resolve();
+  const next = (step: () => Promise<void>) => {
+    lifecycle = lifecycle.then(step).catch((error) => console.error(error));
+  };
+
+  return (msg: ToAgent) => {
+    switch (msg.t) {
+      case "serve":
+        next(() => serve(msg.poll));
+        break;
+      case "pause":
+        next(async () => {
+          await pause();
+          port.post({ t: "paused" });
+        });
+        break;
+      case "stop":
+        next(stop);
+        break;
+      case "open":
+        open(msg.cid, msg.addr);
+        break;
+      case "data":
+      case "eof": {
+        const relay = relays.get(msg.cid);
+        if (relay === undefined) {
+          if (msg.t === "data") {
+            port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
+          }
+          break;
+        }
+        relay.writes = relay.writes.then(async () => {
+          const outer = await relay.outer;
+          try {
+            if (msg.t === "data") await outer?.sendall(msg.data);
+            else await outer?.shutdown(SHUT_WR);
+          } catch {
+            // The handler is gone; what it did not read is dropped.
+          }
+          if (msg.t === "data") {
+            port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
+          }
+        });
+        break;
+      }
+      case "dgram":
+        tasks.start(
+          server,
+          [msg.data, server.socket],
+          msg.addr,
+          () => port.post({ t: "done" }),
+        );
+        break;
+      case "verified":
+        verifies.get(msg.seq)?.(msg.ok);
+        verifies.delete(msg.seq);
+        break;
+      case "stopped":
+        for (const resolve of stops.splice(0)) resolve();
+        break;
+    }
+  };
+}
