@@ -22,6 +22,7 @@
 import { EBADF } from "./errno.ts";
 import { OSError } from "./errors.ts";
 import { _Serial } from "./_serial.ts";
+import { _as_bytes } from "./_bytes.ts";
 import { _make_codec } from "./_codecs.ts";
 import { _ByteReader } from "./_byte_reader.ts";
 import { _code_points, _TextReader } from "./_text_reader.ts";
@@ -563,17 +564,15 @@ export class SocketFile<M extends string = string> {
     let bytes: Uint8Array;
     let count: number;
     if (this.#binary) {
-      if (ArrayBuffer.isView(data)) {
-        bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      } else if (data instanceof ArrayBuffer) {
-        bytes = new Uint8Array(data);
-      } else {
+      const view = _as_bytes(data, false);
+      if (view === null) {
         throw new TypeError(
           `Cannot write to file: a bytes-like object is required, received ${
             describe(data)
           }`,
         );
       }
+      bytes = view;
       count = bytes.length;
     } else {
       if (typeof data !== "string") {
