@@ -1360,3 +1360,28 @@ Deno.test("close() takes effect at once, while bytes queued before it still reac
   }
   assert.deepEqual(all, data);
 });
+
+Deno.test("sendall() calls that are not awaited arrive in call order, each whole, also past the send buffer", async () => {
+  for (const timeout of [null, 5]) {
+    const [a, b] = await socketpair();
+    await using _a = a;
+    await using _b = b;
+    a.settimeout(timeout);
+    b.settimeout(5);
+    const size = 700 * 1024; // more than the socket's 256 KiB send buffer
+    const parts = [1, 2, 3, 4].map((v) => new Uint8Array(size).fill(v));
+    const sent = parts.map((p) => a.sendall(p));
+    parts[3]!.fill(9); // a waiting sendall() sends what it was given
+    const got = new Uint8Array(size * 4);
+    let have = 0;
+    for (let i = 0; i < 10_000 && have < got.length; i++) {
+      have += await b.recv_into(got.subarray(have));
+    }
+    await Promise.all(sent);
+    assert.equal(have, got.length);
+    for (let i = 0; i < 4; i++) {
+      const part = got.subarray(i * size, (i + 1) * size);
+      assert.ok(part.every((x) => x === i + 1), `part ${i} mixed (${timeout})`);
+    }
+  }
+});
