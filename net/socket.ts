@@ -49,6 +49,7 @@ import {
   release_fileno,
 } from "./readiness.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
+import { _keeps_order } from "./_byte_writer.ts";
 import { _check_kind, _check_size, _check_timeout } from "./_checks.ts";
 import { _default_timeout } from "./_default_timeout.ts";
 import { _Core, _State } from "./_core.ts";
@@ -135,6 +136,7 @@ export class Socket implements AsyncDisposable {
         core.waiting.watch(listener, events, this.#rx.pump),
     };
     this.#fd = register_fileno(source);
+    _keeps_order.add(this);
   }
 
   // A connection `accept()` took, adopted by a new socket.
