@@ -37,6 +37,13 @@ export class Echo extends StreamRequestHandler {
   }
 }
 
+/** Line by line, as the tutorials' line servers: each line goes back. */
+export class LineEcho extends StreamRequestHandler {
+  override async handle(): Promise<void> {
+    for await (const line of this.rfile) await this.wfile.write(line);
+  }
+}
+
 interface Running {
   port: number;
   stop(): Promise<void>;
@@ -53,6 +60,7 @@ type ServerClass = new (address: [string, number], handler: any) => {
 const CLASSES = {
   blocking: "TCPServer",
   selector: "SelectorTCPServer",
+  "selector-lines": "SelectorTCPServer",
   threading: "ThreadingTCPServer",
   forking: "ForkingTCPServer",
 } as const;
@@ -76,7 +84,10 @@ async function find_class(name: string): Promise<ServerClass | string> {
   return `${name} is exported neither by server/mod.ts nor by ${file}`;
 }
 
-async function socketserver(name: string): Promise<Running> {
+async function socketserver(
+  name: string,
+  handler: typeof StreamRequestHandler = Echo,
+): Promise<Running> {
   const found = await find_class(name);
   if (typeof found === "string") {
     console.error(`not available: ${found}`);
@@ -89,7 +100,7 @@ async function socketserver(name: string): Promise<Running> {
     static daemon_threads = true;
     static block_on_close = false;
   };
-  const server = new Cls(["127.0.0.1", 0], Echo);
+  const server = new Cls(["127.0.0.1", 0], handler);
   const serving = server.serve_forever();
   await workers_up(server);
   return {
@@ -114,19 +125,34 @@ async function workers_up(server: object): Promise<void> {
   }
 }
 
-function net_loop(): Running {
+// The tutorials' server as a new user writes it: recv(65536), sendall().
+async function echo_recv(conn: Socket): Promise<void> {
+  while (true) {
+    const data = await conn.recv(CHUNK);
+    if (data.length === 0) break;
+    await conn.sendall(data);
+  }
+}
+
+// The calls the net goal names: recv_into() a reused buffer, sendall().
+async function echo_recv_into(conn: Socket): Promise<void> {
+  const buf = new Uint8Array(CHUNK);
+  while (true) {
+    const n = await conn.recv_into(buf);
+    if (n === 0) break;
+    await conn.sendall(buf.subarray(0, n));
+  }
+}
+
+// One task per connection, each running `echo` until the client leaves.
+function socket_loop(echo: (conn: Socket) => Promise<void>): Running {
   const listener = socket();
   listener.bind(["127.0.0.1", 0]);
   listener.listen(1024);
   const conns = new Set<Socket>();
   const serve = async (conn: Socket) => {
-    const buf = new Uint8Array(CHUNK);
     try {
-      while (true) {
-        const n = await conn.recv_into(buf);
-        if (n === 0) break;
-        await conn.sendall(buf.subarray(0, n));
-      }
+      await echo(conn);
     } catch {
       // The client went away.
     } finally {
@@ -236,13 +262,17 @@ function mux_loop(): Running {
 if (import.meta.main) {
   const kind = Deno.args[0] ?? "";
   let running: Running;
-  if (kind === "net") running = net_loop();
+  if (kind === "net") running = socket_loop(echo_recv_into);
+  else if (kind === "recv") running = socket_loop(echo_recv);
   else if (kind === "mux") running = mux_loop();
   else if (Object.hasOwn(CLASSES, kind)) {
-    running = await socketserver(CLASSES[kind as keyof typeof CLASSES]);
+    running = await socketserver(
+      CLASSES[kind as keyof typeof CLASSES],
+      kind === "selector-lines" ? LineEcho : Echo,
+    );
   } else {
     console.error(
-      `Cannot start server: kind must be one of blocking, selector, threading, forking, net, mux, received "${kind}"`,
+      `Cannot start server: kind must be one of blocking, selector, selector-lines, threading, forking, net, recv, mux, received "${kind}"`,
     );
     Deno.exit(2);
   }
