@@ -29,3 +29,4 @@ export * from "./file.ts";
 export * from "./framing.ts";
 export * from "./readiness.ts";
 export * from "./socket.ts";
+export * from "./tls_hooks.ts";

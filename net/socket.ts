@@ -55,6 +55,7 @@ import { _Core, _State } from "./_core.ts";
 import { _Receiver, READ_CHUNK } from "./_receive.ts";
 import { _Sender } from "./_send.ts";
 import { _events } from "./_events.ts";
+import { _register_parts } from "./_parts.ts";
 
 /**
  * What `send()` and friends accept: bytes, any BufferSource, or a string
@@ -135,6 +136,15 @@ export class Socket implements AsyncDisposable {
         core.waiting.watch(listener, events, this.#rx.pump),
     };
     this.#fd = register_fileno(source);
+  }
+
+  static {
+    // The ssl part reaches the engines through tls_hooks.ts.
+    _register_parts((sock) => ({
+      core: sock.#core,
+      rx: sock.#rx,
+      tx: sock.#tx,
+    }));
   }
 
   // A connection `accept()` took, adopted by a new socket.
