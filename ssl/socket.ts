@@ -687,7 +687,7 @@ export async function _wrap(
     if (ctx.verify_mode !== CERT_NONE) {
       throw new OSError(
         EOPNOTSUPP,
-        "Operation not supported: Deno.listenTls cannot ask clients for certificates (verify_mode must be CERT_NONE on a server)",
+        "Operation not supported: Deno.listenTls cannot ask for client certificates (verify_mode must be CERT_NONE on a server)",
       );
     }
     if (config.cert === null || config.key === null) {
