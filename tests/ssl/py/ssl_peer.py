@@ -87,8 +87,33 @@ def client(fixtures, port, size, alpn, kind):
                           "alpn": s.selected_alpn_protocol()}), flush=True)
 
 
+def starttls(fixtures):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(f"{fixtures}/localhost.pem", f"{fixtures}/localhost.key")
+    with socket.create_server(("127.0.0.1", 0)) as ls:
+        ls.settimeout(30)
+        print(ls.getsockname()[1], flush=True)
+        conn, _ = ls.accept()
+        conn.settimeout(30)
+        conn.sendall(b"220 ready\r\n")
+        line = b""
+        while not line.endswith(b"\n"):
+            line += conn.recv(1)
+        if line.strip() != b"STARTTLS":
+            conn.sendall(b"500 expected STARTTLS\r\n")
+            return
+        conn.sendall(b"220 go ahead\r\n")
+        with ctx.wrap_socket(conn, server_side=True) as s:
+            f = s.makefile("rb")
+            got = f.readline()
+            s.sendall(b"tls: " + got)
+            print(json.dumps({"line": got.decode("utf-8")}), flush=True)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "server":
+    if sys.argv[1] == "starttls":
+        starttls(sys.argv[2])
+    elif sys.argv[1] == "server":
         server(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
