@@ -1,7 +1,9 @@
 // The entry of every forked server child: messages come as frames on stdin
 // and go as frames on stdout. The child ends when stdin ends, so it never
 // outlives its parent.
-import { encode_frame, type Msg, read_frames, run_agent } from "./_pool.ts";
+import { run_agent } from "./_agent.ts";
+import { encode_frame, read_frames } from "./_frames.ts";
+import type { Msg } from "./_protocol.ts";
 
 // stdout carries frames: what handlers print goes to stderr.
 for (const name of ["log", "info", "debug", "dir", "table"] as const) {

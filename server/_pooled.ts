@@ -8,11 +8,11 @@ import {
   type BaseHooks,
   cores,
   Front,
-  type Pool,
   type PoolServer,
   prepare,
   reuse_port,
-} from "./_pool.ts";
+} from "./_front.ts";
+import type { Pool } from "./_pool.ts";
 
 /** The key of a pooled server's pool, for the mixin's own getters. */
 export const POOL: unique symbol = Symbol("pool");

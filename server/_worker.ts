@@ -1,6 +1,7 @@
 // The entry of every server worker. It never is the user's main module, so
 // `import.meta.main` stays false in the handler module the worker imports.
-import { type Msg, run_agent } from "./_pool.ts";
+import { run_agent } from "./_agent.ts";
+import type { Msg } from "./_protocol.ts";
 
 interface WorkerScope {
   postMessage(message: unknown): void;

@@ -8,7 +8,7 @@ import {
   ForkingTCPServer,
   ForkingUDPServer,
 } from "../../server/mod.ts";
-import { child_flags } from "../../server/_pool.ts";
+import { child_flags } from "../../server/_permissions.ts";
 import { Command, DatagramEcho, Echo } from "./fixtures/handlers.ts";
 import {
   capture_errors,

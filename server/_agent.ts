@@ -1,0 +1,426 @@
+// The agent side of a threaded or forking server: what runs in each Web
+// Worker or child Deno process, behind a port to the main thread.
+import {
+  type Address,
+  AF_INET,
+  AF_INET6,
+  SHUT_WR,
+  SO_REUSEPORT,
+  SOCK_DGRAM,
+  type Socket,
+  socketpair,
+  SOL_SOCKET,
+} from "../net/mod.ts";
+import { BaseServer } from "./base.ts";
+import { UDPServer } from "./datagram.ts";
+import { TCPServer } from "./stream.ts";
+import { AGENT, how_to_fix } from "./_locate.ts";
+import {
+  type AgentInit,
+  CHUNK,
+  EMPTY,
+  type Msg,
+  to_info,
+} from "./_protocol.ts";
+
+/**
+ * Listeners each TCP agent opens on the port. The kernel spreads new
+ * connections evenly over every listener of the port, the main thread's
+ * included, whose share goes the slower relayed way: more listeners per
+ * agent make that share 1 / (LISTENERS_PER_AGENT * agents + 1).
+ */
+const LISTENERS_PER_AGENT = 8;
+
+const encoder = new TextEncoder();
+
+/** How an agent talks to the main thread. */
+export interface AgentPort {
+  post(msg: Msg): void;
+  listen(handler: (msg: Msg) => void): void;
+  /** Ends the agent once it drained. */
+  exit(): void;
+}
+
+// A datagram server's socket inside an agent: replies go to the main thread,
+// which sends them from the real socket.
+class RelaySocket {
+  #port: AgentPort;
+  #address: Address;
+  readonly family: number;
+  readonly type: number = SOCK_DGRAM;
+  readonly proto: number = 0;
+
+  constructor(port: AgentPort, address: Address, family: number) {
+    this.#port = port;
+    this.#address = address;
+    this.family = family;
+  }
+
+  sendto(data: BufferSource | string, address: Address): Promise<number> {
+    const bytes = typeof data === "string"
+      ? encoder.encode(data)
+      : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+      : new Uint8Array(data).slice();
+    this.#port.post({ t: "sendto", data: bytes, addr: address });
+    return Promise.resolve(bytes.length);
+  }
+
+  getsockname(): Address {
+    return this.#address;
+  }
+
+  fileno(): number {
+    return -1;
+  }
+
+  gettimeout(): number | null {
+    return null;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+// One relayed stream, agent side.
+interface AgentRelay {
+  outer: Promise<Socket | null>;
+  writes: Promise<void>;
+}
+
+/** Runs an agent: waits for "init", then serves until "stop". */
+export function run_agent(port: AgentPort): void {
+  let handle: ((msg: Msg) => void) | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  port.listen((msg) => {
+    if (msg.t === "init") {
+      queue = start_agent(port, msg.init!).then((h) => {
+        handle = h;
+      }, (error) => {
+        port.post({ t: "failed", error: to_info(error) });
+      });
+      return;
+    }
+    // Kept in order behind the start.
+    queue = queue.then(() => handle?.(msg)).catch((error) => {
+      console.error(error);
+    });
+  });
+}
+
+// Logs from inside an agent name the user's server class.
+function named(cls: abstract new (...args: never[]) => unknown, name: string) {
+  Object.defineProperty(cls, "name", { value: name });
+}
+
+type AnyServer = BaseServer<unknown> & {
+  socket: Socket;
+  server_close(): void | Promise<void>;
+};
+
+async function start_agent(
+  port: AgentPort,
+  init: AgentInit,
+): Promise<(msg: Msg) => void> {
+  (globalThis as Record<symbol, unknown>)[AGENT] = true;
+  const mod = await import(init.module) as Record<string, unknown>;
+  const cls = mod[init.name];
+  if (typeof cls !== "function") {
+    throw new RangeError(
+      `Cannot start ${init.kind}: module ${init.module} has no export '${init.name}' holding the handler class; ${
+        how_to_fix(init.name, init.module)
+      }`,
+    );
+  }
+  const handler = cls as never;
+  const tasks = new Set<Promise<void>>();
+  const cids = new WeakMap<object, number>();
+  const relays = new Map<number, AgentRelay>();
+  const verifies = new Map<number, (ok: boolean) => void>();
+  const stops: (() => void)[] = [];
+  const pumps = new Set<number>();
+  let pumps_idle: (() => void) | null = null;
+  let next_seq = 1;
+
+  // Python's process_request_thread, as a task: handle, report, clean up.
+  function run(
+    server: AnyServer,
+    request: unknown,
+    addr: Address,
+    after: () => void,
+  ): void {
+    const task: Promise<void> = (async () => {
+      try {
+        await server.finish_request(request, addr);
+      } catch (error) {
+        await server.handle_error(request, addr, error);
+      } finally {
+        await server.shutdown_request(request);
+      }
+    })().catch((error) => console.error(error)).finally(() => {
+      tasks.delete(task);
+      port.post({ t: "count", n: tasks.size });
+      after();
+    });
+    tasks.add(task);
+    port.post({ t: "count", n: tasks.size });
+  }
+
+  // The hooks every stand-in server shares.
+  const hooks = {
+    shutdown(): Promise<void> {
+      port.post({ t: "shutdown" });
+      return new Promise<void>((resolve) => stops.push(resolve));
+    },
+    handle_error(request: unknown, addr: Address, error: unknown): void {
+      const msg: Msg = { t: "error", addr, error: to_info(error) };
+      if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
+      const cid = typeof request === "object" && request !== null
+        ? cids.get(request)
+        : undefined;
+      if (cid !== undefined) msg.cid = cid;
+      port.post(msg);
+    },
+    verify_request(
+      request: unknown,
+      addr: Address,
+    ): boolean | Promise<boolean> {
+      if (!init.verify) return true;
+      const seq = next_seq++;
+      const msg: Msg = { t: "verify", seq, addr };
+      if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
+      port.post(msg);
+      return new Promise<boolean>((resolve) => verifies.set(seq, resolve));
+    },
+  };
+
+  let server: AnyServer;
+  let make_listener: () => AnyServer = () => server;
+  if (init.mode === "dgram") {
+    class AgentDatagramServer extends UDPServer {
+      static override address_family: number = init.address_family;
+      override shutdown(): Promise<void> {
+        return hooks.shutdown();
+      }
+      override handle_error(r: unknown, a: Address, e: unknown): void {
+        hooks.handle_error(r, a, e);
+      }
+      override verify_request(
+        r: unknown,
+        a: Address,
+      ): boolean | Promise<boolean> {
+        return hooks.verify_request(r, a);
+      }
+    }
+    named(AgentDatagramServer, init.label);
+    server = new AgentDatagramServer(
+      init.server_address,
+      handler,
+      false,
+    ) as unknown as AnyServer;
+    await server.socket.close();
+    server.server_address = init.server_address;
+    server.socket = new RelaySocket(
+      port,
+      init.server_address,
+      init.address_family,
+    ) as unknown as Socket;
+  } else {
+    const listen = init.mode === "listen";
+    class AgentStreamServer extends TCPServer {
+      static override address_family: number = init.address_family;
+      static override allow_reuse_address: boolean = init.allow_reuse_address;
+      static override request_queue_size: number = init.request_queue_size;
+      override server_bind(): void {
+        if (
+          this.address_family === AF_INET || this.address_family === AF_INET6
+        ) {
+          this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+        }
+        super.server_bind();
+      }
+      override process_request(request: Socket, addr: Address): void {
+        run(this as unknown as AnyServer, request, addr, () => {});
+      }
+      override shutdown(): Promise<void> {
+        return hooks.shutdown();
+      }
+      override handle_error(r: Socket, a: Address, e: unknown): void {
+        hooks.handle_error(r, a, e);
+      }
+      override verify_request(
+        r: Socket,
+        a: Address,
+      ): boolean | Promise<boolean> {
+        return hooks.verify_request(r, a);
+      }
+    }
+    named(AgentStreamServer, init.label);
+    // A TCP agent binds when first told to serve, so connections reach the
+    // main listener alone until serve_forever() runs.
+    make_listener = () =>
+      new AgentStreamServer(
+        init.server_address,
+        handler,
+        false,
+      ) as unknown as AnyServer;
+    server = make_listener();
+    if (!listen) await server.socket.close();
+    server.server_address = init.server_address;
+  }
+
+  let serving: Promise<void> | null = null;
+  // A TCP agent's listeners, bound when it first serves.
+  const listeners: AnyServer[] = [];
+  const pause = async () => {
+    if (serving === null) return;
+    await Promise.all(
+      listeners.map((one) => BaseServer.prototype.shutdown.call(one)),
+    );
+    await serving.catch((error) => console.error(error));
+    serving = null;
+  };
+
+  port.post({ t: "ready" });
+
+  const open = (cid: number, addr: Address) => {
+    // Data may arrive before the pair exists: writes wait on `outer`.
+    const outer = (async (): Promise<Socket | null> => {
+      let pair: [Socket, Socket];
+      try {
+        pair = await socketpair();
+      } catch (error) {
+        port.post({ t: "error", cid, addr, error: to_info(error) });
+        port.post({ t: "close", cid });
+        return null;
+      }
+      const [inner, outer] = pair;
+      cids.set(inner, cid);
+      run(server, inner, addr, () => {});
+      pumps.add(cid);
+      void (async () => {
+        try {
+          for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+            const data = await outer.recv(CHUNK);
+            if (data.length === 0) break;
+            port.post({ t: "data", cid, data });
+          }
+        } catch {
+          // The handler's side reset: the relay ends here.
+        }
+        // Replies to data the handler never read are not owed: stop waiting.
+        await relays.get(cid)?.writes;
+        port.post({ t: "close", cid });
+        relays.delete(cid);
+        await outer.close();
+        pumps.delete(cid);
+        pumps_idle?.();
+      })();
+      return outer;
+    })();
+    relays.set(cid, { outer, writes: Promise.resolve() });
+  };
+
+  const serve = async (poll: number) => {
+    if (serving === null && init.mode === "listen") {
+      if (listeners.length === 0) {
+        try {
+          for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
+            const one = i === 0 ? server : make_listener();
+            listeners.push(one);
+            (one as unknown as TCPServer).server_bind();
+            (one as unknown as TCPServer).server_activate();
+          }
+        } catch (error) {
+          for (const one of listeners.splice(0)) await one.server_close();
+          port.post({ t: "serve_failed", error: to_info(error) });
+          return;
+        }
+      }
+      serving = Promise.all(listeners.map((one) => one.serve_forever(poll)))
+        .then(() => {});
+    }
+    port.post({ t: "serving" });
+  };
+  const stop = async () => {
+    await pause();
+    await server.server_close();
+    for (const one of listeners.slice(1)) await one.server_close();
+    for (let i = 0; i < 1000 && tasks.size > 0; i++) {
+      await Promise.allSettled(tasks);
+    }
+    // Every relayed reply must reach the main thread before "drained".
+    while (pumps.size > 0) {
+      await new Promise<void>((resolve) => pumps_idle = resolve);
+      pumps_idle = null;
+    }
+    port.post({ t: "drained" });
+    port.exit();
+  };
+  // "serve", "pause" and "stop" run in order, and no other message waits
+  // for them: a pause or stop waits for handlers that still need "data",
+  // "eof" and "verified" to go on.
+  let lifecycle: Promise<void> = Promise.resolve();
+  const next = (step: () => Promise<void>) => {
+    lifecycle = lifecycle.then(step).catch((error) => console.error(error));
+  };
+
+  return (msg: Msg) => {
+    switch (msg.t) {
+      case "serve":
+        next(() => serve(msg.poll ?? 0.1));
+        break;
+      case "pause":
+        next(async () => {
+          await pause();
+          port.post({ t: "paused" });
+        });
+        break;
+      case "stop":
+        next(stop);
+        break;
+      case "open":
+        open(msg.cid!, msg.addr!);
+        break;
+      case "data":
+      case "eof": {
+        const relay = relays.get(msg.cid!);
+        if (relay === undefined) {
+          if (msg.t === "data") {
+            port.post({ t: "ack", cid: msg.cid!, n: msg.data?.length ?? 0 });
+          }
+          break;
+        }
+        relay.writes = relay.writes.then(async () => {
+          const outer = await relay.outer;
+          try {
+            if (msg.t === "data") await outer?.sendall(msg.data ?? EMPTY);
+            else await outer?.shutdown(SHUT_WR);
+          } catch {
+            // The handler is gone; what it did not read is dropped.
+          }
+          if (msg.t === "data") {
+            port.post({ t: "ack", cid: msg.cid!, n: msg.data?.length ?? 0 });
+          }
+        });
+        break;
+      }
+      case "dgram":
+        run(
+          server,
+          [msg.data ?? EMPTY, server.socket],
+          msg.addr!,
+          () => port.post({ t: "done" }),
+        );
+        break;
+      case "verified":
+        verifies.get(msg.seq!)?.(msg.ok === true);
+        verifies.delete(msg.seq!);
+        break;
+      case "stopped":
+        for (const resolve of stops.splice(0)) resolve();
+        break;
+    }
+  };
+}

@@ -1,0 +1,215 @@
+// The main thread's side of a threaded or forking server: the lifecycle
+// overrides that start, pause and stop its pool, and the checks made before
+// the server binds.
+import {
+  type Address,
+  AF_INET,
+  AF_INET6,
+  EACCES,
+  PermissionError,
+  SO_REUSEPORT,
+  SOCK_DGRAM,
+  type Socket,
+  SOL_SOCKET,
+} from "../net/mod.ts";
+import { BaseServer } from "./base.ts";
+import { UDPServer } from "./datagram.ts";
+import {
+  type HandlerSpec,
+  locate_handler,
+  refuse_in_agent,
+} from "./_locate.ts";
+import { type Host, Pool } from "./_pool.ts";
+import type { AgentMode } from "./_protocol.ts";
+
+/** The fields a threaded or forking server reads through its constructor. */
+export interface PoolServer extends Host {
+  server_address: Address;
+  address_family: number;
+  socket_type: number;
+  allow_reuse_address: boolean;
+  request_queue_size: number;
+  max_workers: number;
+  daemon_threads: boolean;
+  block_on_close: boolean;
+}
+
+/** What a server class hands {@linkcode Front}: its base behaviour. */
+export interface BaseHooks {
+  serve_forever(
+    poll_interval: number,
+    options: { signal?: AbortSignal },
+  ): Promise<void>;
+  shutdown(): Promise<void>;
+  handle_request(): Promise<void>;
+  server_close(): void | Promise<void>;
+}
+
+/**
+ * Sets SO_REUSEPORT on a TCP server's socket before it binds: the agents
+ * join the port, and the main listener stays in the group.
+ */
+export function reuse_port(server: {
+  address_family: number;
+  socket_type: number;
+  socket: Socket;
+}): void {
+  if (
+    server.socket_type !== SOCK_DGRAM &&
+    (server.address_family === AF_INET || server.address_family === AF_INET6)
+  ) {
+    server.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+  }
+}
+
+/**
+ * Checks the handler, and the grant that relaying streams needs, before the
+ * server binds; throws with the fix.
+ */
+export function prepare(
+  server: abstract new (...args: never[]) => unknown,
+  cls: unknown,
+): HandlerSpec {
+  const label = server.name;
+  refuse_in_agent(label);
+  const spec = locate_handler(cls, `Cannot create ${label}`);
+  // A stream the main thread accepts reaches its worker through a loopback
+  // socket pair on a free port: fail here, not on some later request.
+  const streams = !(server.prototype instanceof UDPServer);
+  if (
+    streams &&
+    Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !==
+      "granted"
+  ) {
+    throw new PermissionError(
+      EACCES,
+      `Cannot create ${label}: relaying connections to workers needs a host-only grant, --allow-net=127.0.0.1`,
+    );
+  }
+  return spec;
+}
+
+/** The default of `max_workers`: the number of cores. */
+export function cores(): number {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return typeof n === "number" && n >= 1 ? n : 1;
+}
+
+/**
+ * The lifecycle overrides shared by every threaded and forking server: start
+ * the pool before serving, pause it after, relay what the main thread
+ * accepts, stop every agent on close.
+ */
+export class Front {
+  #server: PoolServer;
+  #label: string;
+  readonly pool: Pool;
+  readonly mode: AgentMode;
+  #running = false;
+  #done: Promise<void> | null = null;
+
+  constructor(
+    server: PoolServer,
+    kind: "worker" | "child",
+    spec: HandlerSpec,
+    label: string,
+  ) {
+    this.#server = server;
+    this.#label = label;
+    this.mode = server.socket_type === SOCK_DGRAM
+      ? "dgram"
+      : server.address_family === AF_INET || server.address_family === AF_INET6
+      ? "listen"
+      : "stream";
+    this.pool = new Pool(server, { kind, mode: this.mode, spec, label });
+  }
+
+  #start(): Promise<void> {
+    const server = this.#server;
+    const n = server.max_workers;
+    if (!Number.isInteger(n) || n < 1) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot serve ${this.#label}: max_workers must be an integer >= 1, received ${n}`,
+        ),
+      );
+    }
+    return this.pool.start(n, {
+      server_address: server.server_address,
+      address_family: server.address_family,
+      allow_reuse_address: server.allow_reuse_address,
+      request_queue_size: server.request_queue_size,
+      verify: server.verify_request !== BaseServer.prototype.verify_request,
+    });
+  }
+
+  /** serve_forever: start (or resume) the agents, then the base loop. */
+  serve_forever(
+    poll_interval: number,
+    options: { signal?: AbortSignal },
+    base: BaseHooks,
+  ): Promise<void> {
+    if (
+      typeof poll_interval !== "number" || !(poll_interval >= 0) ||
+      !Number.isFinite(poll_interval)
+    ) {
+      return base.serve_forever(poll_interval, options);
+    }
+    if (this.#running) {
+      return Promise.reject(
+        new Error("Cannot serve: serve_forever is running already"),
+      );
+    }
+    this.#running = true;
+    const run = (async () => {
+      try {
+        await this.#start();
+        await this.pool.serve(poll_interval);
+        await base.serve_forever(poll_interval, options);
+      } finally {
+        await this.pool.pause();
+        this.#running = false;
+      }
+    })();
+    this.#done = run.then(() => {}, () => {});
+    return run;
+  }
+
+  /** shutdown: the base stop, then wait for the agents to pause. */
+  async shutdown(base: BaseHooks): Promise<void> {
+    await base.shutdown();
+    if (this.#done !== null) await this.#done;
+  }
+
+  /** handle_request: needs the agents too (they run the handler). */
+  async handle_request(base: BaseHooks): Promise<void> {
+    await this.#start();
+    await base.handle_request();
+  }
+
+  /** process_request: hand the request to an agent. */
+  process_request(
+    request: unknown,
+    client_address: Address,
+  ): void | Promise<void> {
+    if (this.mode === "dgram") {
+      const [data] = request as [Uint8Array, Socket];
+      return this.pool.relay_dgram(data, client_address);
+    }
+    this.pool.relay_stream(request as Socket, client_address);
+  }
+
+  /** server_close: close the socket and stop every agent, in the order that keeps replies flowing. */
+  async server_close(base: BaseHooks): Promise<void> {
+    if (this.#running) await this.#server.shutdown();
+    const { block_on_close, daemon_threads } = this.#server;
+    if (this.mode === "dgram") {
+      // Replies go out through the main socket: close it last.
+      await this.pool.close(block_on_close, daemon_threads);
+      await base.server_close();
+    } else {
+      await base.server_close();
+      await this.pool.close(block_on_close, daemon_threads);
+    }
+  }
+}
