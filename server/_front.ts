@@ -6,10 +6,12 @@ import {
   AF_INET,
   AF_INET6,
   EACCES,
+  EOPNOTSUPP,
+  OSError,
   PermissionError,
   SO_REUSEPORT,
   SOCK_DGRAM,
-  type Socket,
+  Socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
@@ -131,6 +133,19 @@ export class Front {
       return Promise.reject(
         new RangeError(
           `Cannot serve ${this.#label}: max_workers must be an integer >= 1, received ${n}`,
+        ),
+      );
+    }
+    // Agents accept plain TCP on the shared port: a socket wrapped in TLS
+    // (or replaced by any Socket subclass) cannot be shared with them.
+    if (
+      this.mode === "listen" &&
+      Object.getPrototypeOf(server.socket) !== Socket.prototype
+    ) {
+      return Promise.reject(
+        new OSError(
+          EOPNOTSUPP,
+          `Cannot serve ${this.#label}: its workers accept plain TCP connections on the shared port, so a replaced server.socket (such as a TLS-wrapped one) cannot be served; use TCPServer or SelectorTCPServer`,
         ),
       );
     }
