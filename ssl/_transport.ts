@@ -36,6 +36,7 @@ export class _DenoTlsLink implements _TlsLink {
   #conn: Deno.TlsConn;
   #opts: _LinkOptions;
   #handshake: Promise<void> | null = null;
+  #closed = false;
   #alpn: string | null | undefined = undefined;
   readonly version: string | null = null;
   readonly cipher: [string, string, number] | null = null;
@@ -91,7 +92,13 @@ export class _DenoTlsLink implements _TlsLink {
   }
 
   close(): void {
-    this.#conn.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Deno closed it already (a failed handshake).
+    }
   }
 
   get localAddr(): Deno.NetAddr {
@@ -135,22 +142,104 @@ export class _DenoTlsLink implements _TlsLink {
   }
 }
 
-/** A Deno TlsListener whose connections are {@linkcode _DenoTlsLink}s. */
+/** Handshakes a TLS listener runs at once, at most. */
+export const HANDSHAKES_IN_FLIGHT = 64;
+
+/**
+ * A Deno TlsListener whose connections are {@linkcode _DenoTlsLink}s. With
+ * `handshake` it runs the server handshakes of up to
+ * {@linkcode HANDSHAKES_IN_FLIGHT} clients at once and hands connections
+ * out as their handshakes finish (a failed one rejects the accept() that
+ * takes it): one slow client no longer holds up the ones behind it, as it
+ * would in a serial accept-then-handshake loop.
+ */
 export class _DenoTlsListener implements Deno.Listener {
   #listener: Deno.TlsListener;
   #opts: _LinkOptions;
+  #handshake: boolean;
+  #done: ({ link: _DenoTlsLink } | { error: unknown })[] = [];
+  #in_flight = new Set<_DenoTlsLink>();
+  #accepting = false;
+  #closed = false;
+  #wake: (() => void) | null = null;
 
-  constructor(listener: Deno.TlsListener, opts: _LinkOptions) {
+  constructor(
+    listener: Deno.TlsListener,
+    opts: _LinkOptions,
+    handshake: boolean,
+  ) {
     this.#listener = listener;
     this.#opts = opts;
+    this.#handshake = handshake;
   }
 
   async accept(): Promise<Deno.Conn> {
-    return new _DenoTlsLink(await this.#listener.accept(), this.#opts);
+    if (!this.#handshake) {
+      return new _DenoTlsLink(await this.#listener.accept(), this.#opts);
+    }
+    for (;;) {
+      const first = this.#done.shift();
+      if (first) {
+        this.#fill();
+        if ("link" in first) return first.link;
+        throw first.error;
+      }
+      if (this.#closed) throw new Deno.errors.BadResource("Listener closed");
+      this.#fill();
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  // Keeps one accept going while there is room for another handshake.
+  #fill(): void {
+    if (
+      this.#accepting || this.#closed ||
+      this.#in_flight.size + this.#done.length >= HANDSHAKES_IN_FLIGHT
+    ) return;
+    this.#accepting = true;
+    this.#listener.accept().then(
+      (conn) => {
+        this.#accepting = false;
+        const link = new _DenoTlsLink(conn, this.#opts);
+        this.#in_flight.add(link);
+        link.handshake().then(
+          () => this.#done.push({ link }),
+          (error) => {
+            link.close();
+            this.#done.push({ error });
+          },
+        ).finally(() => {
+          this.#in_flight.delete(link);
+          if (this.#closed) this.#drop();
+          this.#notify();
+        });
+        this.#fill();
+      },
+      (error) => {
+        this.#accepting = false;
+        if (!this.#closed) this.#done.push({ error });
+        this.#notify();
+      },
+    );
+  }
+
+  #drop(): void {
+    for (const item of this.#done) if ("link" in item) item.link.close();
+    this.#done = [];
   }
 
   close(): void {
+    this.#closed = true;
     this.#listener.close();
+    for (const link of this.#in_flight) link.close();
+    this.#drop();
+    this.#notify();
   }
 
   get addr(): Deno.Addr {
@@ -178,7 +267,7 @@ export class _DenoTlsListener implements Deno.Listener {
 
   [Symbol.dispose](): void {
     try {
-      this.#listener.close();
+      this.close();
     } catch {
       // Closed already.
     }

@@ -274,7 +274,11 @@ export class SSLSocket extends Socket {
     }
     ssl.#tls_server = true;
     _tls_hooks.put(ssl, {
-      listener: new _DenoTlsListener(tls, ssl.#link_options(null)),
+      listener: new _DenoTlsListener(
+        tls,
+        ssl.#link_options(null),
+        ssl.do_handshake_on_connect,
+      ),
       listening,
     }, like);
   }

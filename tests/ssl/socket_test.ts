@@ -275,6 +275,21 @@ Deno.test("wrap_socket() on a bound socket makes listen() start TLS", async () =
   assert.equal(text(await conn.recv(100)), "bound first");
 });
 
+Deno.test("SSLSocket.accept() is not held up by a client that never handshakes", async () => {
+  await using server = await tls_server();
+  // A TCP client that connects first and never sends its hello.
+  await using silent = await create_connection(addr_of(server));
+  const accepting = server.accept();
+  await using client = await client_context().wrap_socket(
+    await create_connection(addr_of(server)),
+    { server_hostname: "localhost" },
+  );
+  const [conn, addr] = await accepting;
+  await using _ = conn;
+  assert.deepEqual(addr, client.getsockname());
+  assert.notDeepEqual(addr, silent.getsockname());
+});
+
 Deno.test("SSLSocket.recv() in timeout mode keeps every byte after a timeout", async () => {
   await using pair = await tls_pair();
   pair.client.settimeout(0.1);
