@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { create_connection, create_server, SHUT_WR } from "../../net/mod.ts";
 import { python } from "../interop/_python.ts";
-import type { SSLSocket } from "../../ssl/mod.ts";
+import { SSLEOFError, type SSLSocket } from "../../ssl/mod.ts";
 import {
   client_context,
   fixture,
@@ -161,3 +161,26 @@ Deno.test("wrap_socket() upgrades in place after a plain exchange (STARTTLS agai
   assert.equal(await reply.readline(), "tls: 你好 over STARTTLS\n");
   assert.deepEqual(await peer.json(), { line: "你好 over STARTTLS\n" });
 });
+
+for (const suppress of [true, false]) {
+  Deno.test(`SSLSocket.recv() ${suppress ? "returns empty" : "raises SSLEOFError"} when python3 closes without close_notify and suppress_ragged_eofs is ${suppress}`, async () => {
+    await using server = await server_context().wrap_socket(
+      create_server(["127.0.0.1", 0]),
+      { server_side: true, suppress_ragged_eofs: suppress },
+    );
+    const port = (server.getsockname() as [string, number])[1];
+    await using peer = python(PEER, ["ragged", FIXTURES, port]);
+    const [conn] = await server.accept();
+    await using _ = conn;
+    assert.equal(new TextDecoder().decode(await recv_exactly(conn, 3)), "bye");
+    await conn.sendall("ok");
+    assert.equal(await peer.line(), "closed");
+    if (suppress) {
+      assert.equal((await conn.recv(10)).length, 0);
+    } else {
+      const err = await conn.recv(10).catch((e) => e);
+      assert.ok(err instanceof SSLEOFError, String(err));
+      assert.equal(err.errno, 8);
+    }
+  });
+}

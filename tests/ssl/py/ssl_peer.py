@@ -110,8 +110,22 @@ def starttls(fixtures):
             print(json.dumps({"line": got.decode("utf-8")}), flush=True)
 
 
+def ragged(fixtures, port):
+    ctx = ssl.create_default_context(cafile=f"{fixtures}/ca.pem")
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    s.sendall(b"bye")
+    # Reading the answer also takes the session tickets: nothing is left
+    # unread, so the close is a FIN, not a reset.
+    s.recv(2)
+    s.close()
+    print("closed", flush=True)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "starttls":
+    if sys.argv[1] == "ragged":
+        ragged(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "starttls":
         starttls(sys.argv[2])
     elif sys.argv[1] == "server":
         server(sys.argv[2], sys.argv[3], int(sys.argv[4]))
