@@ -184,3 +184,19 @@ for (const suppress of [true, false]) {
     }
   });
 }
+
+Deno.test("load_cert_chain() on a client presents its certificate to a python3 server that requires one", async () => {
+  await using peer = python(PEER, ["mtls", FIXTURES]);
+  const port = Number(await peer.line());
+  const ctx = client_context();
+  ctx.load_cert_chain(fixture("client.pem"), fixture("client.key"));
+  await using client = await ctx.wrap_socket(
+    await create_connection(["127.0.0.1", port]),
+    { server_hostname: "localhost" },
+  );
+  assert.deepEqual(await peer.json(), { client: "client" });
+  assert.equal(
+    new TextDecoder().decode(await recv_exactly(client, 12)),
+    "hello client",
+  );
+});

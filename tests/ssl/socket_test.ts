@@ -167,6 +167,22 @@ Deno.test("wrap_socket() rejects a hostname mismatch with verify_code 62", async
   );
 });
 
+for (
+  const [cert, trust_ca, code] of [
+    ["localhost", false, 20],
+    ["expired", true, 10],
+    ["other", true, 62],
+  ] as const
+) {
+  Deno.test(`wrap_socket() with a client certificate still reports verify_code ${code} (${cert})`, async () => {
+    const ctx = trust_ca ? client_context() : create_default_context();
+    ctx.load_cert_chain(fixture("client.pem"), fixture("client.key"));
+    const [err] = await failed_handshake(cert, ctx);
+    assert.ok(err instanceof SSLCertVerificationError, String(err));
+    assert.equal(err.verify_code, code);
+  });
+}
+
 Deno.test("wrap_socket() accepts a certificate for 127.0.0.1 by IP", async () => {
   await using server = await tls_server();
   const accepting = server.accept();

@@ -122,8 +122,27 @@ def ragged(fixtures, port):
     print("closed", flush=True)
 
 
+def mtls(fixtures):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH,
+                                     cafile=f"{fixtures}/ca.pem")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_cert_chain(f"{fixtures}/localhost.pem", f"{fixtures}/localhost.key")
+    with socket.create_server(("127.0.0.1", 0)) as ls:
+        ls.settimeout(30)
+        print(ls.getsockname()[1], flush=True)
+        conn, _ = ls.accept()
+        conn.settimeout(30)
+        with ctx.wrap_socket(conn, server_side=True) as s:
+            subject = dict(x[0] for x in s.getpeercert()["subject"])
+            name = subject["commonName"]
+            print(json.dumps({"client": name}), flush=True)
+            s.sendall(f"hello {name}".encode())
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "ragged":
+    if sys.argv[1] == "mtls":
+        mtls(sys.argv[2])
+    elif sys.argv[1] == "ragged":
         ragged(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "starttls":
         starttls(sys.argv[2])
