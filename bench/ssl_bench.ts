@@ -151,12 +151,14 @@ async function bulk(client: ClientName, port: number): Promise<number> {
   let sent = 0;
   let got = 0;
   let stop = false;
+  // The writer keeps at most 1 MiB in flight and waits for the reader to
+  // take echoes back, so the echo is what is measured.
+  const room: { wake: (() => void) | null } = { wake: null };
   const started = performance.now();
   const writer = (async () => {
     while (!stop) {
-      // Keep at most 1 MiB in flight so the echo is what is measured.
       if (sent - got > 1 << 20) {
-        await new Promise((r) => setTimeout(r, 0));
+        await new Promise<void>((resolve) => room.wake = resolve);
         continue;
       }
       await link.write(out);
@@ -168,9 +170,13 @@ async function bulk(client: ClientName, port: number): Promise<number> {
     const n = await link.read(inbuf);
     if (n === 0) break;
     got += n;
+    const wake = room.wake;
+    room.wake = null;
+    wake?.();
   }
   const elapsed = (performance.now() - started) / 1000;
   stop = true;
+  room.wake?.();
   await writer.catch(() => {});
   await link.close();
   return got / elapsed / 1e6;

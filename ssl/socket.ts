@@ -51,7 +51,6 @@ import {
   type _LinkOptions,
   type _TlsLink,
 } from "./_transport.ts";
-import { _NodeTlsLink } from "./_node_link.ts";
 import { _tls_error } from "./_tls_error.ts";
 
 const TOKEN: unique symbol = Symbol("SSLSocket");
@@ -185,6 +184,8 @@ export class SSLSocket extends Socket {
     const opts = ssl.#link_options(hostname);
     let link: _TlsLink;
     if (ctx.verify_mode === CERT_NONE || config.cert !== null) {
+      // Loaded on first use: node:tls is heavy, and most programs verify.
+      const { _NodeTlsLink } = await import("./_node_link.ts");
       link = new _NodeTlsLink(conn, {
         servername: is_ip(hostname) ? null : hostname,
         alpn: config.alpn,

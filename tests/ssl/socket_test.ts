@@ -167,10 +167,12 @@ Deno.test("wrap_socket() rejects a hostname mismatch with verify_code 62", async
   );
 });
 
+// A client certificate takes the node:tls path, which cannot tell an unknown
+// issuer from an expired certificate: both are OpenSSL's 21.
 for (
   const [cert, trust_ca, code] of [
-    ["localhost", false, 20],
-    ["expired", true, 10],
+    ["localhost", false, 21],
+    ["expired", true, 21],
     ["other", true, 62],
   ] as const
 ) {
