@@ -30,7 +30,10 @@ import {
 import { SSLError } from "./errors.ts";
 import { _config } from "./_config.ts";
 import { _certificates, _pem_blocks, _read_pem_file } from "./_pem.ts";
-import { _wrap, type SSLSocket } from "./socket.ts";
+import type { SSLSocket } from "./socket.ts";
+import { _wrap_socket } from "./_registry.ts";
+// Loads socket.ts, which registers the wrap function.
+import "./socket.ts";
 
 /** Options of {@linkcode SSLContext.wrap_socket}, with Python's names. */
 export interface WrapSocketOptions {
@@ -461,7 +464,7 @@ export class SSLContext {
     sock: Socket,
     options: WrapSocketOptions = {},
   ): Promise<SSLSocket> {
-    return _wrap(this, sock, options);
+    return _wrap_socket(this, sock, options);
   }
 
   /**

@@ -52,10 +52,11 @@ import {
   type _TlsLink,
 } from "./_transport.ts";
 import { _tls_error } from "./_tls_error.ts";
+import { _register_wrap } from "./_registry.ts";
 
 const TOKEN: unique symbol = Symbol("SSLSocket");
 
-// Set in SSLSocket's static block, for _wrap().
+// Set in SSLSocket's static block, for wrap().
 let start_client: (
   ssl: SSLSocket,
   conn: Deno.Conn,
@@ -628,8 +629,8 @@ function is_ip(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
-/** `SSLContext.wrap_socket()`'s work. */
-export async function _wrap(
+// SSLContext.wrap_socket()'s work.
+async function wrap(
   ctx: SSLContext,
   sock: Socket,
   options: WrapSocketOptions,
@@ -748,3 +749,5 @@ export async function _wrap(
   }
   return ssl;
 }
+
+_register_wrap(wrap);
