@@ -11,10 +11,12 @@ import {
   create_connection,
   create_server,
   EBUSY,
+  IPPROTO_TCP,
   OSError,
   SHUT_WR,
   Socket,
   socket,
+  TCP_NODELAY,
   TimeoutError,
 } from "../../net/mod.ts";
 import { select } from "../../mux/mod.ts";
@@ -27,6 +29,7 @@ import {
   SSLContext,
   SSLError,
   SSLSocket,
+  SSLWantWriteError,
 } from "../../ssl/mod.ts";
 import {
   addr_of,
@@ -329,6 +332,46 @@ Deno.test("SSLSocket in non-blocking mode is readable in select() once bytes are
   assert.deepEqual(r1, [pair.client]);
   assert.equal(text(await pair.client.recv(100)), "ready now");
   await assert.rejects(pair.client.recv(10), BlockingIOError);
+});
+
+Deno.test("do_handshake() on a non-blocking SSLSocket raises SSLWantWriteError until done", async () => {
+  await using server = await tls_server();
+  const accepting = server.accept();
+  await using client = await client_context().wrap_socket(
+    await create_connection(addr_of(server)),
+    { server_hostname: "localhost", do_handshake_on_connect: false },
+  );
+  client.setblocking(false);
+  let wants = 0;
+  for (let i = 0; i < 500; i++) {
+    try {
+      await client.do_handshake();
+      break;
+    } catch (err) {
+      assert.ok(err instanceof SSLWantWriteError, String(err));
+      wants++;
+      await select([], [client], [], 1);
+    }
+  }
+  assert.ok(wants < 500, "the handshake finished");
+  await using _ = (await accepting)[0];
+  assert.deepEqual(client.getpeercert(), {});
+});
+
+Deno.test("setsockopt(TCP_NODELAY) on an SSLSocket is an OSError; set it before wrapping", async () => {
+  await using server = await tls_server();
+  const accepting = server.accept();
+  const plain = await create_connection(addr_of(server));
+  plain.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  await using client = await client_context().wrap_socket(plain, {
+    server_hostname: "localhost",
+  });
+  await using _ = (await accepting)[0];
+  assert.equal(client.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+  assert.throws(
+    () => client.setsockopt(IPPROTO_TCP, TCP_NODELAY, 0),
+    (err: Error) => err instanceof OSError && err.errno === 92,
+  );
 });
 
 Deno.test("SSLSocket.recv() returns empty when the peer closes", async () => {
