@@ -5,8 +5,11 @@ import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { _is_ragged_eof, _tls_error } from "./_tls_error.ts";
-import type { _LinkOptions, _TlsLink } from "./_transport.ts";
-import { ENOPROTOOPT, OSError } from "../net/mod.ts";
+import {
+  type _LinkOptions,
+  _no_tcp_option,
+  type _TlsLink,
+} from "./_transport.ts";
 
 /** What node:tls needs to start an unverified client connection. */
 export interface _NodeLinkSettings {
@@ -229,14 +232,11 @@ export class _NodeTlsLink implements _TlsLink {
   }
 
   setNoDelay(): void {
-    throw new OSError(
-      ENOPROTOOPT,
-      "Protocol not available: Deno's TLS connections do not expose TCP options",
-    );
+    _no_tcp_option();
   }
 
   setKeepAlive(): void {
-    this.setNoDelay();
+    _no_tcp_option();
   }
 
   [Symbol.dispose](): void {

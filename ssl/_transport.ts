@@ -24,7 +24,8 @@ export interface _LinkOptions {
   suppress_ragged_eofs: boolean;
 }
 
-function no_tcp_option(): never {
+/** What setNoDelay/setKeepAlive do on a TLS link. */
+export function _no_tcp_option(): never {
   throw new OSError(
     ENOPROTOOPT,
     "Protocol not available: Deno's TLS connections do not expose TCP options",
@@ -126,11 +127,11 @@ export class _DenoTlsLink implements _TlsLink {
   }
 
   setNoDelay(): void {
-    no_tcp_option();
+    _no_tcp_option();
   }
 
   setKeepAlive(): void {
-    no_tcp_option();
+    _no_tcp_option();
   }
 
   [Symbol.dispose](): void {

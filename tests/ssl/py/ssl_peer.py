@@ -24,9 +24,14 @@ def payload(kind, size):
     return os.urandom(size)
 
 
-def server(fixtures, alpn, count):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+def server_context(fixtures, **kwargs):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, **kwargs)
     ctx.load_cert_chain(f"{fixtures}/localhost.pem", f"{fixtures}/localhost.key")
+    return ctx
+
+
+def server(fixtures, alpn, count):
+    ctx = server_context(fixtures)
     if alpn != "-":
         ctx.set_alpn_protocols(alpn.split(","))
     with socket.create_server(("127.0.0.1", 0)) as ls:
@@ -88,8 +93,7 @@ def client(fixtures, port, size, alpn, kind):
 
 
 def starttls(fixtures):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(f"{fixtures}/localhost.pem", f"{fixtures}/localhost.key")
+    ctx = server_context(fixtures)
     with socket.create_server(("127.0.0.1", 0)) as ls:
         ls.settimeout(30)
         print(ls.getsockname()[1], flush=True)
@@ -123,10 +127,8 @@ def ragged(fixtures, port):
 
 
 def mtls(fixtures):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH,
-                                     cafile=f"{fixtures}/ca.pem")
+    ctx = server_context(fixtures, cafile=f"{fixtures}/ca.pem")
     ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.load_cert_chain(f"{fixtures}/localhost.pem", f"{fixtures}/localhost.key")
     with socket.create_server(("127.0.0.1", 0)) as ls:
         ls.settimeout(30)
         print(ls.getsockname()[1], flush=True)
