@@ -7,7 +7,9 @@
  */
 import { SOCK_STREAM } from "./constants.ts";
 import { OSError } from "./errors.ts";
-import { EBUSY, EOPNOTSUPP } from "./errno.ts";
+import { EBUSY, EINVAL, EOPNOTSUPP } from "./errno.ts";
+import { _from_deno } from "./_address.ts";
+import type { Address } from "./address.ts";
 import { _to_oserror } from "./_map_error.ts";
 import { _State } from "./_core.ts";
 import { _parts } from "./_parts.ts";
@@ -33,6 +35,8 @@ export type _Transport =
  *   needs the connection idle).
  * - `put(sock, transport, like)` installs a connection (connected) or a
  *   listener on a fresh socket, with `like`'s timeout and options.
+ * - `accept(sock)` is `Socket.accept()` without the new Socket: the
+ *   accepted connection and the peer's address, for ssl to adopt.
  * - `to_oserror(err)` maps what Deno threw to the Python-named OSError.
  *
  * @ignore
@@ -40,6 +44,7 @@ export type _Transport =
 export const _tls_hooks: {
   take(sock: Socket): _Transport;
   put(sock: Socket, transport: _Transport, like: Socket | null): void;
+  accept(sock: Socket): Promise<[Deno.Conn, Address]>;
   to_oserror(err: unknown): OSError;
 } = {
   take(sock) {
@@ -87,6 +92,18 @@ export const _tls_hooks: {
       core.state = transport.listening ? _State.Listening : _State.Bound;
     }
     if (rx.reads_ahead()) rx.pump();
+  },
+  async accept(sock) {
+    const { core, rx } = _parts(sock);
+    core.check_open("accept");
+    if (core.state !== _State.Listening || !core.listener) {
+      throw new OSError(
+        EINVAL,
+        "Invalid argument: the socket is not listening",
+      );
+    }
+    const conn = await rx.accept();
+    return [conn, _from_deno(conn.remoteAddr, core.family)];
   },
   to_oserror: _to_oserror,
 };

@@ -219,27 +219,24 @@ export class SSLSocket extends Socket {
     _tls_hooks.put(ssl, { conn: link }, like);
   }
 
-  // Turns an accepted connection into an SSLSocket and (by default) runs the
-  // server handshake.
+  // Turns an accepted TLS connection into an SSLSocket and (by default)
+  // runs the server handshake (the listener started it already).
   static async #from_accepted(
     listener: SSLSocket,
-    plain: Socket,
+    conn: Deno.Conn,
   ): Promise<SSLSocket> {
-    const taken = _tls_hooks.take(plain);
-    await plain.close();
     const ssl = new SSLSocket(
       TOKEN,
       listener.family,
       listener.context,
       listener.#settings(),
     );
-    if (!taken || !("conn" in taken)) {
-      await ssl.close();
-      throw new OSError(EINVAL, "Invalid argument: accept gave no connection");
-    }
-    ssl.#link = taken.conn as _TlsLink;
-    _tls_hooks.put(ssl, taken, plain);
-    if (ssl.do_handshake_on_connect) {
+    const link = ssl.#link = conn as _TlsLink;
+    _tls_hooks.put(ssl, { conn }, null);
+    if (link.alpn !== undefined) {
+      // The listener finished the handshake already (alpn is set then).
+      ssl.#handshaken = ssl.#handshake_settled = true;
+    } else if (ssl.do_handshake_on_connect) {
       try {
         await ssl.do_handshake();
       } catch (err) {
@@ -492,8 +489,9 @@ export class SSLSocket extends Socket {
    * ```
    */
   override async accept(): Promise<[SSLSocket, Address]> {
-    const [plain, addr] = await super.accept();
-    return [await SSLSocket.#from_accepted(this, plain), addr];
+    // As Socket.accept(), without making a plain Socket first.
+    const [conn, addr] = await _tls_hooks.accept(this);
+    return [await SSLSocket.#from_accepted(this, conn), addr];
   }
 
   /**
