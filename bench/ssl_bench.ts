@@ -22,7 +22,7 @@
  */
 import { parseArgs } from "node:util";
 import { create_connection, IPPROTO_TCP, TCP_NODELAY } from "../net/mod.ts";
-import { create_default_context } from "../ssl/mod.ts";
+import { create_default_context, type SSLContext } from "../ssl/mod.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -115,6 +115,8 @@ interface Link {
   close(): Promise<void>;
 }
 
+let client_ctx: SSLContext | null = null;
+
 async function connect(client: ClientName, port: number): Promise<Link> {
   if (client === "raw") {
     // Connect, then start TLS for "localhost", as the SSLSocket client does.
@@ -133,18 +135,16 @@ async function connect(client: ClientName, port: number): Promise<Link> {
       async read(b) {
         return (await conn.read(b)) ?? 0;
       },
-      close: async () => conn.close(),
+      close: () => Promise.resolve(conn.close()),
     };
   }
-  const ctx = create_default_context({
+  // One context for every connection, as a program would keep it.
+  const ctx = client_ctx ??= create_default_context({
     cafile: new URL("tests/ssl/fixtures/ca.pem", ROOT),
   });
-  const sock = await ctx.wrap_socket(
-    await create_connection(["127.0.0.1", port]),
-    {
-      server_hostname: "localhost",
-    },
-  );
+  const plain = await create_connection(["127.0.0.1", port]);
+  plain.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  const sock = await ctx.wrap_socket(plain, { server_hostname: "localhost" });
   return {
     write: (b) => sock.sendall(b),
     read: (b) => sock.recv_into(b),

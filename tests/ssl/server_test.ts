@@ -14,7 +14,7 @@ import {
   TCPServer,
   ThreadingTCPServer,
 } from "../../server/mod.ts";
-import { type SSLSocket } from "../../ssl/mod.ts";
+import type { SSLSocket } from "../../ssl/mod.ts";
 import { RawEcho } from "../server/fixtures/handlers.ts";
 import { client_context, server_context } from "./_helpers.ts";
 
