@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  AF_UNIX,
   BlockingIOError,
   create_connection,
   create_server,
@@ -380,6 +381,41 @@ Deno.test("SSLSocket.recv() returns empty when the peer closes", async () => {
   await pair.conn.close();
   assert.equal(text(await recv_exactly(pair.client, 4)), "last");
   assert.equal((await pair.client.recv(10)).length, 0);
+});
+
+for (const how of ["close", "shutdown"] as const) {
+  Deno.test(`SSLSocket.${how}() sends close_notify: the peer reads a clean end even with suppress_ragged_eofs = false`, async () => {
+    await using server = await server_context().wrap_socket(
+      create_server(["127.0.0.1", 0]),
+      { server_side: true, suppress_ragged_eofs: false },
+    );
+    const accepting = server.accept();
+    await using client = await client_context().wrap_socket(
+      await create_connection(addr_of(server)),
+      { server_hostname: "localhost" },
+    );
+    const [conn] = await accepting;
+    await using _ = conn;
+    await client.sendall("end");
+    if (how === "close") await client.close();
+    else await client.shutdown(SHUT_WR);
+    assert.equal(text(await recv_exactly(conn, 3)), "end");
+    assert.equal((await conn.recv(10)).length, 0);
+  });
+}
+
+Deno.test("wrap_socket() refuses a Unix socket: Deno's TLS runs over TCP only", async () => {
+  await using s = socket(AF_UNIX);
+  await assert.rejects(
+    client_context().wrap_socket(s, { server_hostname: "localhost" }),
+    (err: Error) => err instanceof OSError && err.errno === 95,
+  );
+});
+
+Deno.test("getpeercert() is null on the server's side: Deno asks no client certificate", async () => {
+  await using pair = await tls_pair();
+  assert.equal(pair.conn.getpeercert(), null);
+  assert.equal(pair.client.getpeercert(true), null);
 });
 
 Deno.test("wrap_socket() needs server_hostname while check_hostname is on", async () => {
