@@ -20,7 +20,15 @@ import {
   TCP_NODELAY,
   TimeoutError,
 } from "../../net/mod.ts";
-import { select } from "../../mux/mod.ts";
+import {
+  DefaultSelector,
+  epoll,
+  EPOLLIN,
+  EVENT_READ,
+  poll,
+  POLLIN,
+  select,
+} from "../../mux/mod.ts";
 import {
   CERT_NONE,
   CERT_REQUIRED,
@@ -373,6 +381,25 @@ Deno.test("setsockopt(TCP_NODELAY) on an SSLSocket is an OSError; set it before 
     () => client.setsockopt(IPPROTO_TCP, TCP_NODELAY, 0),
     (err: Error) => err instanceof OSError && err.errno === 92,
   );
+});
+
+Deno.test("poll(), epoll() and DefaultSelector report an SSLSocket readable once bytes are decrypted", async () => {
+  await using pair = await tls_pair();
+  const p = poll();
+  p.register(pair.client, POLLIN);
+  using ep = epoll();
+  ep.register(pair.client.fileno(), EPOLLIN);
+  using sel = new DefaultSelector();
+  sel.register(pair.client, EVENT_READ);
+  assert.deepEqual(await p.poll(0), []);
+  await pair.conn.sendall("for all three");
+  assert.deepEqual(await p.poll(5000), [[pair.client.fileno(), POLLIN]]);
+  assert.deepEqual(await ep.poll(5), [[pair.client.fileno(), EPOLLIN]]);
+  const ready = await sel.select(5);
+  assert.equal(ready.length, 1);
+  assert.equal(ready[0]![0].fileobj, pair.client);
+  assert.equal(text(await pair.client.recv(100)), "for all three");
+  sel.unregister(pair.client);
 });
 
 Deno.test("SSLSocket.recv() returns empty when the peer closes", async () => {
