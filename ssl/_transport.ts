@@ -204,30 +204,38 @@ export class _DenoTlsListener implements Deno.Listener {
       this.#in_flight.size + this.#done.length >= HANDSHAKES_IN_FLIGHT
     ) return;
     this.#accepting = true;
-    this.#listener.accept().then(
-      (conn) => {
-        this.#accepting = false;
-        const link = new _DenoTlsLink(conn, this.#opts);
-        this.#in_flight.add(link);
-        link.handshake().then(
-          () => this.#done.push({ link }),
-          (error) => {
-            link.close();
-            this.#done.push({ error });
-          },
-        ).finally(() => {
-          this.#in_flight.delete(link);
-          if (this.#closed) this.#drop();
-          this.#notify();
-        });
-        this.#fill();
-      },
+    this.#listener.accept().then(this.#on_conn, this.#on_accept_error);
+  }
+
+  // Made once per listener: these run per connection.
+  #on_conn = (conn: Deno.TlsConn): void => {
+    this.#accepting = false;
+    const link = new _DenoTlsLink(conn, this.#opts);
+    this.#in_flight.add(link);
+    link.handshake().then(
+      () => this.#settled(link, { link }),
       (error) => {
-        this.#accepting = false;
-        if (!this.#closed) this.#done.push({ error });
-        this.#notify();
+        link.close();
+        this.#settled(link, { error });
       },
     );
+    this.#fill();
+  };
+
+  #on_accept_error = (error: unknown): void => {
+    this.#accepting = false;
+    if (!this.#closed) this.#done.push({ error });
+    this.#notify();
+  };
+
+  #settled(
+    link: _DenoTlsLink,
+    item: { link: _DenoTlsLink } | { error: unknown },
+  ): void {
+    this.#in_flight.delete(link);
+    this.#done.push(item);
+    if (this.#closed) this.#drop();
+    this.#notify();
   }
 
   #drop(): void {
