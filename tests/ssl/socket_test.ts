@@ -288,6 +288,51 @@ Deno.test("SSLSocket.connect() handshakes on a socket wrapped before connecting"
   assert.equal(text(await client.recv(100)), "after connect");
 });
 
+Deno.test("SSLSocket.connect() rejects with the handshake's failure", async () => {
+  await using server = await tls_server(server_context("other"));
+  const accepting = server.accept().catch((err) => err);
+  await using client = await client_context().wrap_socket(socket(), {
+    server_hostname: "localhost",
+  });
+  await assert.rejects(
+    client.connect(addr_of(server)),
+    (err: Error) =>
+      err instanceof SSLCertVerificationError && err.verify_code === 62,
+  );
+  assert.ok((await accepting) instanceof SSLError);
+});
+
+Deno.test("wrap_socket() rejects with TimeoutError when the server never answers the hello", async () => {
+  // A plain TCP server that accepts and says nothing.
+  await using silent = create_server(["127.0.0.1", 0]);
+  const plain = await create_connection(addr_of(silent));
+  const [held] = await silent.accept();
+  await using _ = held;
+  plain.settimeout(0.2);
+  const started = performance.now();
+  await assert.rejects(
+    client_context().wrap_socket(plain, { server_hostname: "localhost" }),
+    (err: Error) =>
+      err instanceof TimeoutError && /handshake/.test(err.message),
+  );
+  assert.ok(performance.now() - started < 5000);
+});
+
+Deno.test("SSLSocket.accept() in timeout mode rejects with TimeoutError, then accepts", async () => {
+  await using server = await tls_server();
+  server.settimeout(0.1);
+  await assert.rejects(server.accept(), TimeoutError);
+  server.settimeout(5);
+  const accepting = server.accept();
+  await using client = await client_context().wrap_socket(
+    await create_connection(addr_of(server)),
+    { server_hostname: "localhost" },
+  );
+  const [conn, addr] = await accepting;
+  await using _ = conn;
+  assert.deepEqual(addr, client.getsockname());
+});
+
 Deno.test("wrap_socket() on a bound socket makes listen() start TLS", async () => {
   await using server = await server_context().wrap_socket(socket(), {
     server_side: true,
