@@ -10,7 +10,11 @@ import {
   type SSLContext,
   type SSLSocket,
 } from "../../ssl/mod.ts";
-import { create_connection, create_server } from "../../net/mod.ts";
+import {
+  type Address,
+  create_connection,
+  create_server,
+} from "../../net/mod.ts";
 
 const DIR = new URL("./fixtures/", import.meta.url).pathname;
 
@@ -78,6 +82,36 @@ export async function tls_pair(
     conn,
     async [Symbol.asyncDispose]() {
       await Promise.all([client.close(), conn.close(), server.close()]);
+    },
+  };
+}
+
+/** A client connected to a listener, and the server's end. */
+export interface Connected extends AsyncDisposable {
+  client: SSLSocket;
+  conn: SSLSocket;
+  /** The client's address, as `accept()` returned it. */
+  addr: Address;
+}
+
+/** Connects a client (to "localhost") to `server` and accepts it. */
+export async function connect_client(
+  server: SSLSocket,
+  ctx: SSLContext = client_context(),
+): Promise<Connected> {
+  const accepting = server.accept();
+  accepting.catch(() => {});
+  const client = await ctx.wrap_socket(
+    await create_connection(addr_of(server)),
+    { server_hostname: "localhost" },
+  );
+  const [conn, addr] = await accepting;
+  return {
+    client,
+    conn,
+    addr,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([client.close(), conn.close()]);
     },
   };
 }

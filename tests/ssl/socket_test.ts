@@ -43,6 +43,7 @@ import {
 import {
   addr_of,
   client_context,
+  connect_client,
   fixture,
   random_bytes,
   recv_exactly,
@@ -214,13 +215,8 @@ Deno.test("check_hostname = false skips the name but still checks the chain", as
   assert.equal(ctx.verify_mode, CERT_REQUIRED);
   {
     await using server = await tls_server(server_context("other"));
-    const accepting = server.accept();
-    await using client = await ctx.wrap_socket(
-      await create_connection(addr_of(server)),
-      { server_hostname: "localhost" },
-    );
-    const [conn] = await accepting;
-    await using _ = conn;
+    await using link = await connect_client(server, ctx);
+    const { client, conn } = link;
     await conn.sendall("name not checked");
     assert.equal(text(await client.recv(100)), "name not checked");
   }
@@ -323,13 +319,8 @@ Deno.test("SSLSocket.accept() in timeout mode rejects with TimeoutError, then ac
   server.settimeout(0.1);
   await assert.rejects(server.accept(), TimeoutError);
   server.settimeout(5);
-  const accepting = server.accept();
-  await using client = await client_context().wrap_socket(
-    await create_connection(addr_of(server)),
-    { server_hostname: "localhost" },
-  );
-  const [conn, addr] = await accepting;
-  await using _ = conn;
+  await using link = await connect_client(server);
+  const { client, addr } = link;
   assert.deepEqual(addr, client.getsockname());
 });
 
@@ -339,13 +330,8 @@ Deno.test("wrap_socket() on a bound socket makes listen() start TLS", async () =
   });
   server.bind(["127.0.0.1", 0]);
   server.listen();
-  const accepting = server.accept();
-  await using client = await client_context().wrap_socket(
-    await create_connection(addr_of(server)),
-    { server_hostname: "localhost" },
-  );
-  const [conn] = await accepting;
-  await using _ = conn;
+  await using link = await connect_client(server);
+  const { client, conn } = link;
   await client.sendall("bound first");
   assert.equal(text(await conn.recv(100)), "bound first");
 });
@@ -354,13 +340,8 @@ Deno.test("SSLSocket.accept() is not held up by a client that never handshakes",
   await using server = await tls_server();
   // A TCP client that connects first and never sends its hello.
   await using silent = await create_connection(addr_of(server));
-  const accepting = server.accept();
-  await using client = await client_context().wrap_socket(
-    await create_connection(addr_of(server)),
-    { server_hostname: "localhost" },
-  );
-  const [conn, addr] = await accepting;
-  await using _ = conn;
+  await using link = await connect_client(server);
+  const { client, addr } = link;
   assert.deepEqual(addr, client.getsockname());
   assert.notDeepEqual(addr, silent.getsockname());
 });
@@ -461,13 +442,8 @@ for (const how of ["close", "shutdown"] as const) {
       create_server(["127.0.0.1", 0]),
       { server_side: true, suppress_ragged_eofs: false },
     );
-    const accepting = server.accept();
-    await using client = await client_context().wrap_socket(
-      await create_connection(addr_of(server)),
-      { server_hostname: "localhost" },
-    );
-    const [conn] = await accepting;
-    await using _ = conn;
+    await using link = await connect_client(server);
+    const { client, conn } = link;
     await client.sendall("end");
     if (how === "close") await client.close();
     else await client.shutdown(SHUT_WR);
