@@ -81,11 +81,20 @@ export class _DenoTlsLink implements _TlsLink {
   };
 
   read(p: Uint8Array): Promise<number | null> {
+    if (this.#handshake === null) this.#implicit();
     return this.#conn.read(p).catch(this.#on_read_error);
   }
 
   write(p: Uint8Array): Promise<number> {
+    if (this.#handshake === null) this.#implicit();
     return this.#conn.write(p).catch(this.#on_write_error);
+  }
+
+  // The first read or write runs the handshake: follow it, so that what it
+  // learnt (ALPN, that it is done) is known; its failure reaches the caller
+  // through the read or write itself.
+  #implicit(): void {
+    this.handshake().catch(() => {});
   }
 
   closeWrite(): Promise<void> {

@@ -530,7 +530,7 @@ export class SSLSocket extends Socket {
    * ```
    */
   version(): string | null {
-    return this.#handshaken ? this.#link?.version ?? null : null;
+    return this.#done() ? this.#link?.version ?? null : null;
   }
 
   /**
@@ -549,7 +549,7 @@ export class SSLSocket extends Socket {
    * ```
    */
   cipher(): [string, string, number] | null {
-    return this.#handshaken ? this.#link?.cipher ?? null : null;
+    return this.#done() ? this.#link?.cipher ?? null : null;
   }
 
   /**
@@ -571,13 +571,19 @@ export class SSLSocket extends Socket {
    * ```
    */
   getpeercert(binary_form = false): Record<string, never> | null {
-    if (!this.#handshaken) {
+    if (!this.#done()) {
       throw new RangeError(
         "Cannot get peer certificate: handshake not done yet",
       );
     }
     if (this.server_side || binary_form) return null;
     return {};
+  }
+
+  // Done by do_handshake(), or by the first read or write (ALPN's answer,
+  // null or a name, is set once a handshake succeeded).
+  #done(): boolean {
+    return this.#handshaken || this.#link?.alpn !== undefined;
   }
 
   /**

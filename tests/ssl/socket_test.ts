@@ -257,6 +257,20 @@ Deno.test("do_handshake_on_connect = false lets the first recv() reject with the
   assert.ok((await accepting) instanceof SSLError);
 });
 
+Deno.test("getpeercert() works after the first send() ran the handshake", async () => {
+  await using server = await tls_server();
+  const accepting = server.accept();
+  await using client = await client_context().wrap_socket(
+    await create_connection(addr_of(server)),
+    { server_hostname: "localhost", do_handshake_on_connect: false },
+  );
+  assert.throws(() => client.getpeercert(), RangeError);
+  await client.sendall("implicit");
+  await using _ = (await accepting)[0];
+  assert.equal(text(await recv_exactly(_, 8)), "implicit");
+  assert.deepEqual(client.getpeercert(), {});
+});
+
 Deno.test("do_handshake() runs the handshake wrap_socket() left out", async () => {
   await using server = await tls_server();
   const accepting = server.accept();
