@@ -6,8 +6,6 @@ import {
   AF_INET,
   AF_INET6,
   EACCES,
-  EOPNOTSUPP,
-  OSError,
   PermissionError,
   SO_REUSEPORT,
   SOCK_DGRAM,
@@ -105,8 +103,13 @@ export function cores(): number {
 export class Front {
   #server: PoolServer;
   #label: string;
-  readonly pool: Pool;
-  readonly mode: AgentMode;
+  #kind: "worker" | "child";
+  #spec: HandlerSpec;
+  #started = false;
+  /** The agents; replaced once if the mode changes before they start. */
+  pool: Pool;
+  /** How requests reach the agents. */
+  mode: AgentMode;
   #running = false;
   #done: Promise<void> | null = null;
 
@@ -118,6 +121,8 @@ export class Front {
   ) {
     this.#server = server;
     this.#label = label;
+    this.#kind = kind;
+    this.#spec = spec;
     this.mode = server.socket_type === SOCK_DGRAM
       ? "dgram"
       : server.address_family === AF_INET || server.address_family === AF_INET6
@@ -136,19 +141,22 @@ export class Front {
         ),
       );
     }
-    // Agents accept plain TCP on the shared port: a socket wrapped in TLS
-    // (or replaced by any Socket subclass) cannot be shared with them.
+    // Agents accept plain TCP on the shared port. A replaced server.socket
+    // (a TLS-wrapped one) accepts in the main thread only: relay every
+    // connection, decrypted, as Unix stream servers do.
     if (
-      this.mode === "listen" &&
+      !this.#started && this.mode === "listen" &&
       Object.getPrototypeOf(server.socket) !== Socket.prototype
     ) {
-      return Promise.reject(
-        new OSError(
-          EOPNOTSUPP,
-          `Cannot serve ${this.#label}: its workers accept plain TCP connections on the shared port, so a replaced server.socket (such as a TLS-wrapped one) cannot be served; use TCPServer or SelectorTCPServer`,
-        ),
-      );
+      this.mode = "stream";
+      this.pool = new Pool(server, {
+        kind: this.#kind,
+        mode: this.mode,
+        spec: this.#spec,
+        label: this.#label,
+      });
     }
+    this.#started = true;
     return this.pool.start(n, {
       server_address: server.server_address,
       address_family: server.address_family,

@@ -6,7 +6,7 @@
  * Run: deno test --sanitize-ops --sanitize-resources -A tests/ssl/server_test.ts
  */
 import assert from "node:assert/strict";
-import { create_connection, OSError } from "../../net/mod.ts";
+import { create_connection } from "../../net/mod.ts";
 import {
   ForkingTCPServer,
   SelectorTCPServer,
@@ -15,7 +15,7 @@ import {
   ThreadingTCPServer,
 } from "../../server/mod.ts";
 import type { SSLSocket } from "../../ssl/mod.ts";
-import { RawEcho } from "../server/fixtures/handlers.ts";
+import { Command } from "../server/fixtures/handlers.ts";
 import { client_context, server_context } from "./_helpers.ts";
 
 class LineEcho extends StreamRequestHandler {
@@ -92,16 +92,36 @@ Deno.test("SelectorTCPServer serves 50 TLS clients at once", async () => {
 });
 
 for (const Server of [ThreadingTCPServer, ForkingTCPServer]) {
-  Deno.test(`${Server.name}.serve_forever() fails at once with an OSError on a wrapped socket`, async () => {
-    await using server = new Server(["127.0.0.1", 0], RawEcho);
+  Deno.test(`${Server.name} serves TLS clients after its socket is wrapped, relaying through the main thread`, async () => {
+    await using server = new Server(["127.0.0.1", 0], Command);
+    server.max_workers = 2;
     server.socket = await server_context().wrap_socket(server.socket, {
       server_side: true,
     });
-    await assert.rejects(
-      server.serve_forever(0.05),
-      (err: Error) =>
-        err instanceof OSError && err.errno === 95 &&
-        /plain TCP/.test(err.message),
-    );
+    const addr = server.server_address as [string, number];
+    const serving = server.serve_forever(0.05);
+    try {
+      const clients = await Promise.all(
+        Array.from({ length: 6 }, () => tls_client(addr)),
+      );
+      try {
+        await Promise.all(clients.map((c, i) => c.sendall(`你好 ${i}\n`)));
+        const replies = await Promise.all(
+          clients.map((c) => c.makefile("r", { encoding: "utf-8" }).readline()),
+        );
+        replies.forEach((r, i) => assert.equal(r, `你好 ${i}\n`));
+        // The handler ran in a worker or child, not here.
+        const f = clients[0]!.makefile("r", { encoding: "utf-8" });
+        await clients[0]!.sendall("pid\n");
+        const pid = Number(await f.readline());
+        if (Server === ForkingTCPServer) assert.notEqual(pid, Deno.pid);
+        else assert.equal(pid, Deno.pid);
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+    } finally {
+      await server.shutdown();
+      await serving;
+    }
   });
 }
