@@ -35,6 +35,30 @@ async function tls_client(addr: [string, number]): Promise<SSLSocket> {
   return s;
 }
 
+// Opens `count` TLS clients at once; each sends line(i) while all are
+// connected, and gets `expect(i)` back. Returns the clients for more talk.
+async function all_at_once(
+  addr: [string, number],
+  count: number,
+  line: (i: number) => string,
+  expect: (i: number) => string,
+  more: (clients: SSLSocket[]) => Promise<void> = async () => {},
+): Promise<void> {
+  const clients = await Promise.all(
+    Array.from({ length: count }, () => tls_client(addr)),
+  );
+  try {
+    await Promise.all(clients.map((c, i) => c.sendall(line(i))));
+    const replies = await Promise.all(
+      clients.map((c) => c.makefile("r", { encoding: "utf-8" }).readline()),
+    );
+    replies.forEach((r, i) => assert.equal(r, expect(i)));
+    await more(clients);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
 async function ask(addr: [string, number], text: string): Promise<string> {
   await using s = await tls_client(addr);
   await s.sendall(text + "\n");
@@ -72,19 +96,13 @@ Deno.test("SelectorTCPServer serves 50 TLS clients at once", async () => {
   const addr = server.server_address as [string, number];
   const serving = server.serve_forever(0.05);
   try {
-    const clients = await Promise.all(
-      Array.from({ length: 50 }, () => tls_client(addr)),
+    // Every client holds its connection open while all of them talk.
+    await all_at_once(
+      addr,
+      50,
+      (i) => `client ${i}\n`,
+      (i) => `echo: client ${i}\n`,
     );
-    try {
-      // Every client holds its connection open while all of them talk.
-      await Promise.all(clients.map((c, i) => c.sendall(`client ${i}\n`)));
-      const replies = await Promise.all(
-        clients.map((c) => c.makefile("r", { encoding: "utf-8" }).readline()),
-      );
-      replies.forEach((r, i) => assert.equal(r, `echo: client ${i}\n`));
-    } finally {
-      await Promise.all(clients.map((c) => c.close()));
-    }
   } finally {
     await server.shutdown();
     await serving;
@@ -101,24 +119,20 @@ for (const Server of [ThreadingTCPServer, ForkingTCPServer]) {
     const addr = server.server_address as [string, number];
     const serving = server.serve_forever(0.05);
     try {
-      const clients = await Promise.all(
-        Array.from({ length: 6 }, () => tls_client(addr)),
+      await all_at_once(
+        addr,
+        6,
+        (i) => `你好 ${i}\n`,
+        (i) => `你好 ${i}\n`,
+        async ([first]) => {
+          // The handler ran in a worker or child, not here.
+          const f = first!.makefile("r", { encoding: "utf-8" });
+          await first!.sendall("pid\n");
+          const pid = Number(await f.readline());
+          if (Server === ForkingTCPServer) assert.notEqual(pid, Deno.pid);
+          else assert.equal(pid, Deno.pid);
+        },
       );
-      try {
-        await Promise.all(clients.map((c, i) => c.sendall(`你好 ${i}\n`)));
-        const replies = await Promise.all(
-          clients.map((c) => c.makefile("r", { encoding: "utf-8" }).readline()),
-        );
-        replies.forEach((r, i) => assert.equal(r, `你好 ${i}\n`));
-        // The handler ran in a worker or child, not here.
-        const f = clients[0]!.makefile("r", { encoding: "utf-8" });
-        await clients[0]!.sendall("pid\n");
-        const pid = Number(await f.readline());
-        if (Server === ForkingTCPServer) assert.notEqual(pid, Deno.pid);
-        else assert.equal(pid, Deno.pid);
-      } finally {
-        await Promise.all(clients.map((c) => c.close()));
-      }
     } finally {
       await server.shutdown();
       await serving;
