@@ -1,11 +1,12 @@
 /**
- * Python's `socket`, `select`/`selectors` and `socketserver` for Deno, with
+ * Python's `socket`, `select`/`selectors`, `socketserver` and `ssl` for Deno, with
  * Python's names, defaults and semantics; what blocks in Python returns a
  * Promise here.
  *
  * - `net`: the socket object, its constants and errors, `makefile()`.
  * - `mux`: readiness: `select()`, `poll()`, `epoll()`, `DefaultSelector`.
  * - `server`: `socketserver`: blocking, selector and threaded servers.
+ * - `ssl`: TLS: `SSLContext`, `create_default_context()`, `SSLSocket`.
  *
  * @example A tour in ten lines
  * ```ts
@@ -26,3 +27,4 @@
 export * from "./net/mod.ts";
 export * from "./mux/mod.ts";
 export * from "./server/mod.ts";
+export * from "./ssl/mod.ts";

@@ -36,3 +36,4 @@ export * from "./names.ts";
 export * from "./readiness.ts";
 export * from "./services.ts";
 export * from "./socket.ts";
+export * from "./tls_hooks.ts";

@@ -54,6 +54,7 @@ import { _Core, _State } from "./_core.ts";
 import { _Receiver, READ_CHUNK } from "./_receive.ts";
 import { _Sender } from "./_send.ts";
 import { _Source } from "./_events.ts";
+import { _register_parts } from "./_parts.ts";
 import { _socket_repr } from "./_socket_repr.ts";
 
 /**
@@ -131,6 +132,15 @@ export class Socket implements AsyncDisposable {
     this.#rx = new _Receiver(core, this.#tx);
     this.#fd = register_fileno(new _Source(core, this.#rx, this.#tx));
     _keeps_order.add(this);
+  }
+
+  static {
+    // The ssl part reaches the engines through tls_hooks.ts.
+    _register_parts((sock) => ({
+      core: sock.#core,
+      rx: sock.#rx,
+      tx: sock.#tx,
+    }));
   }
 
   // A connection `accept()` took, adopted by a new socket.

@@ -9,7 +9,7 @@ import {
   PermissionError,
   SO_REUSEPORT,
   SOCK_DGRAM,
-  type Socket,
+  Socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
@@ -103,8 +103,13 @@ export function cores(): number {
 export class Front {
   #server: PoolServer;
   #label: string;
-  readonly pool: Pool;
-  readonly mode: AgentMode;
+  #kind: "worker" | "child";
+  #spec: HandlerSpec;
+  #started = false;
+  /** The agents; replaced once if the mode changes before they start. */
+  pool: Pool;
+  /** How requests reach the agents. */
+  mode: AgentMode;
   #running = false;
   #done: Promise<void> | null = null;
 
@@ -116,6 +121,8 @@ export class Front {
   ) {
     this.#server = server;
     this.#label = label;
+    this.#kind = kind;
+    this.#spec = spec;
     this.mode = server.socket_type === SOCK_DGRAM
       ? "dgram"
       : server.address_family === AF_INET || server.address_family === AF_INET6
@@ -134,6 +141,22 @@ export class Front {
         ),
       );
     }
+    // Agents accept plain TCP on the shared port. A replaced server.socket
+    // (a TLS-wrapped one) accepts in the main thread only: relay every
+    // connection, decrypted, as Unix stream servers do.
+    if (
+      !this.#started && this.mode === "listen" &&
+      Object.getPrototypeOf(server.socket) !== Socket.prototype
+    ) {
+      this.mode = "stream";
+      this.pool = new Pool(server, {
+        kind: this.#kind,
+        mode: this.mode,
+        spec: this.#spec,
+        label: this.#label,
+      });
+    }
+    this.#started = true;
     return this.pool.start(n, {
       server_address: server.server_address,
       address_family: server.address_family,
