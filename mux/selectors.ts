@@ -85,8 +85,9 @@ export class SelectorKey<D = unknown> {
 }
 
 /**
- * The read-only view `get_map()` returns: registered file objects (or their
- * numbers) to their keys, as Python's selector mapping.
+ * The read-only view `get_map()` returns, as Python's selector mapping: looked
+ * up by file object or number, it iterates the registered file numbers (as a
+ * Python mapping iterates its keys), and its values are the keys.
  *
  * @example Usage
  * ```ts
@@ -102,23 +103,23 @@ export class SelectorKey<D = unknown> {
  * assert.equal(map.size, 1);
  * assert.equal(map.get(a)?.fd, a.fileno());
  * assert.equal(map.get(a.fileno())?.fileobj, a);
- * assert.deepEqual([...map.keys()], [a]);
+ * assert.deepEqual([...map], [a.fileno()]);
+ * assert.deepEqual([...map.values()].map((key) => key.fileobj), [a]);
  * ```
  */
-export interface SelectorMapping<D = unknown>
-  extends Iterable<[FileDescriptorLike, SelectorKey<D>]> {
+export interface SelectorMapping<D = unknown> extends Iterable<number> {
   /** How many objects are registered. */
   readonly size: number;
   /** The key of a registered object or number; undefined when absent. */
   get(fileobj: FileDescriptorLike): SelectorKey<D> | undefined;
   /** Whether an object or number is registered. */
   has(fileobj: FileDescriptorLike): boolean;
-  /** The registered objects, as given. */
-  keys(): IterableIterator<FileDescriptorLike>;
+  /** The registered file numbers, as iterating the mapping gives them. */
+  keys(): IterableIterator<number>;
   /** The keys. */
   values(): IterableIterator<SelectorKey<D>>;
-  /** `[fileobj, key]` pairs. */
-  entries(): IterableIterator<[FileDescriptorLike, SelectorKey<D>]>;
+  /** `[fd, key]` pairs, as Python's `items()`. */
+  entries(): IterableIterator<[number, SelectorKey<D>]>;
 }
 
 /**
@@ -311,23 +312,16 @@ export class BaseSelector<D = unknown> {
     const keys = this.#keys;
     const lookup = (fileobj: FileDescriptorLike): SelectorKey<D> | undefined =>
       keys.get(this.#lookup(fileobj) ?? -1);
-    const entries = function* (): IterableIterator<
-      [FileDescriptorLike, SelectorKey<D>]
-    > {
-      for (const key of keys.values()) yield [key.fileobj, key];
-    };
     return {
       get size() {
         return keys.size;
       },
       get: lookup,
       has: (fileobj) => lookup(fileobj) !== undefined,
-      *keys() {
-        for (const key of keys.values()) yield key.fileobj;
-      },
+      keys: () => keys.keys(),
       values: () => keys.values(),
-      entries,
-      [Symbol.iterator]: entries,
+      entries: () => keys.entries(),
+      [Symbol.iterator]: () => keys.keys(),
     };
   }
 
