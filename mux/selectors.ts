@@ -24,7 +24,7 @@
  */
 import { fileobj_to_fd, show, source_of } from "./_fileobj.ts";
 import { Interest, type Registration } from "./_interest.ts";
-import { EV_IN, EV_OUT } from "./_net.ts";
+import { ENOENT, EV_IN, EV_OUT, FileNotFoundError } from "./_net.ts";
 import { KeyError } from "./key_error.ts";
 import type { FileDescriptorLike } from "./select.ts";
 
@@ -218,6 +218,9 @@ export class BaseSelector<D = unknown> {
    * @throws {KeyError} `fileobj` is not registered.
    * @throws {RangeError} `events` is 0 or has unknown bits; the selector is
    * closed.
+   * @throws {OSError} EBADF (9): the socket was closed since it was
+   * registered; its key is dropped, as in Python. FileNotFoundError (ENOENT)
+   * when another socket holds its number by now.
    */
   modify(
     fileobj: FileDescriptorLike,
@@ -230,9 +233,14 @@ export class BaseSelector<D = unknown> {
     if (events === key.events && data === key.data) return key;
     if (events !== key.events) {
       const reg = this.#interest.get(key.fd);
-      if (reg !== undefined) {
-        this.#interest.modify(reg, to_ev(events), events, false, false);
+      if (reg === undefined) {
+        // Closed since (Linux dropped it from the epoll set): the error
+        // epoll_ctl gives, and the key goes, as CPython unregisters on error.
+        this.#keys.delete(key.fd);
+        source_of(key.fd); // EBADF when nothing holds the number
+        throw new FileNotFoundError(ENOENT); // reused by another socket
       }
+      this.#interest.modify(reg, to_ev(events), events, false, false);
     }
     const next = new SelectorKey<D>(key.fileobj, key.fd, events, data);
     this.#keys.set(key.fd, next);

@@ -216,6 +216,23 @@ Deno.test("modify() replaces data, even when omitted, and returns the new key", 
   assert.equal(sel.get_key(a), k4);
 });
 
+Deno.test("modify() of a socket closed since throws OSError EBADF and drops its key", async () => {
+  const [a, b] = await socketpair();
+  await using _b = b;
+  using sel = new DefaultSelector();
+  const kept = sel.register(b, EVENT_READ);
+  sel.register(a, EVENT_READ);
+  await a.close();
+  assert.throws(() => sel.modify(a, EVENT_WRITE), (err: Error) => {
+    assert.equal(err.name, "OSError");
+    assert.equal((err as unknown as { errno: number }).errno, 9);
+    return true;
+  });
+  assert.deepEqual([...sel.get_map().values()], [kept]);
+  // As in Python: a closed socket no longer found by identity is a bad fd.
+  assert.throws(() => sel.get_key(a), RangeError);
+});
+
 Deno.test("unregister() returns the key; works on a socket closed since", async () => {
   const [a, b] = await socketpair();
   await using _b = b;
