@@ -26,6 +26,7 @@
  */
 export * from "./key_error.ts";
 export * from "./poll.ts";
+export * from "./runtime_error.ts";
 export * from "./select.ts";
 export * from "./selectors.ts";
 export * from "./stdin.ts";

@@ -34,6 +34,8 @@ import {
   release_fileno,
 } from "./_net.ts";
 import { KeyError } from "./key_error.ts";
+import { RuntimeError } from "./runtime_error.ts";
+import { timeout_ms } from "./_timeout.ts";
 import type { FileDescriptorLike } from "./select.ts";
 
 /** There is data to read (or a connection to accept): Linux's POLLIN, 1. */
@@ -100,7 +102,8 @@ export const EPOLL_CLOEXEC = 0x80000;
 // Python's poll.poll() and epoll.poll() return at most FD_SETSIZE - 1 events
 // when maxevents is not given.
 const FD_SETSIZE = 1024;
-const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+// poll()'s event mask is a C unsigned short.
+const MAX_POLL_MASK = 0xffff;
 
 /**
  * Python's `select.poll()` object: a set of file numbers with the events to
@@ -128,12 +131,15 @@ export interface Poll {
    * @param fd A file number or an object with `fileno()`.
    * @param eventmask An OR of POLLIN, POLLPRI, POLLOUT, POLLRDNORM,
    * POLLWRNORM...; POLLIN | POLLPRI | POLLOUT when omitted.
+   * @throws {RangeError} `eventmask` is negative or above 65535 (a C
+   * unsigned short, as in Python).
    */
   register(fd: FileDescriptorLike, eventmask?: number): void;
   /**
    * Changes the mask of a registered number.
    *
    * @throws {FileNotFoundError} ENOENT (2): `fd` is not registered.
+   * @throws {RangeError} `eventmask` is negative or above 65535.
    */
   modify(fd: FileDescriptorLike, eventmask: number): void;
   /**
@@ -149,6 +155,10 @@ export interface Poll {
    * needed, 0 returns at once.
    * @returns `[fd, events]` pairs; empty when the timeout passed. POLLERR,
    * POLLHUP and POLLNVAL are reported even when not asked for.
+   * @throws {RangeError} `timeout` is above 2147483647 ms (Python's
+   * OverflowError).
+   * @throws {RuntimeError} Another `poll()` of this object still waits
+   * ("concurrent poll() invocation", as Python for two threads).
    */
   poll(timeout?: number | null): Promise<Array<[number, number]>>;
 }
@@ -176,9 +186,10 @@ export interface Poll {
  */
 export function poll(): Poll {
   const interest = new Interest("follow");
+  let polling = false;
   const add = (fd: FileDescriptorLike, mask: number): void => {
     const n = fileobj_to_fd(fd);
-    const bits = check_mask(mask, "register");
+    const bits = check_poll_mask(mask, "register");
     const reg = interest.get(n);
     if (reg !== undefined) {
       interest.modify(reg, to_ev(bits), bits, false, false);
@@ -190,7 +201,7 @@ export function poll(): Poll {
     },
     modify(fd, eventmask) {
       const n = fileobj_to_fd(fd);
-      const bits = check_mask(eventmask, "modify");
+      const bits = check_poll_mask(eventmask, "modify");
       const reg = interest.get(n);
       if (reg === undefined) throw new FileNotFoundError(ENOENT);
       interest.modify(reg, to_ev(bits), bits, false, false);
@@ -201,7 +212,13 @@ export function poll(): Poll {
     },
     async poll(timeout) {
       const ms = poll_ms(timeout);
-      return await interest.poll(ms, FD_SETSIZE - 1, pair);
+      if (polling) throw new RuntimeError("concurrent poll() invocation");
+      polling = true;
+      try {
+        return await interest.poll(ms, FD_SETSIZE - 1, pair);
+      } finally {
+        polling = false;
+      }
     },
   };
 }
@@ -267,7 +284,8 @@ export interface Epoll {
    * FD_SETSIZE - 1 (1023), as Python.
    * @returns `[fd, events]` pairs; empty when the timeout passed. EPOLLERR and
    * EPOLLHUP are reported even when not asked for.
-   * @throws {RangeError} `maxevents` is 0 or below -1, or the epoll is closed.
+   * @throws {RangeError} `maxevents` is 0 or below -1, `timeout` is above
+   * 2147483.647 s (Python's OverflowError), or the epoll is closed.
    */
   poll(
     timeout?: number | null,
@@ -401,7 +419,7 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
         );
       }
       const max = maxevents === -1 ? FD_SETSIZE - 1 : maxevents;
-      const ms = secs < 0 ? null : Math.min(secs * 1000, MAX_TIMEOUT_MS);
+      const ms = secs < 0 ? null : timeout_ms(secs, 1000, "poll");
       return await interest.poll(ms, max, pair);
     },
     close() {
@@ -435,6 +453,17 @@ function check_mask(mask: unknown, action: string): number {
     );
   }
   return mask >>> 0;
+}
+
+// poll()'s mask, refused out of a C unsigned short as Python refuses it
+// (ValueError below 0, OverflowError above).
+function check_poll_mask(mask: unknown, action: string): number {
+  if (typeof mask === "number" && (mask < 0 || mask > MAX_POLL_MASK)) {
+    throw new RangeError(
+      `Cannot ${action}: eventmask must be 0-${MAX_POLL_MASK}, received ${mask}`,
+    );
+  }
+  return check_mask(mask, action);
 }
 
 // The EV_* bits a POLL*/EPOLL* mask asks a source for.
@@ -474,5 +503,5 @@ function poll_ms(timeout: unknown): number | null {
       }`,
     );
   }
-  return timeout < 0 ? null : Math.min(timeout, MAX_TIMEOUT_MS);
+  return timeout < 0 ? null : timeout_ms(timeout, 1, "poll");
 }

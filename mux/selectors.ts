@@ -26,14 +26,13 @@ import { fileobj_to_fd, show, source_of } from "./_fileobj.ts";
 import { Interest, type Registration } from "./_interest.ts";
 import { ENOENT, EV_IN, EV_OUT, FileNotFoundError } from "./_net.ts";
 import { KeyError } from "./key_error.ts";
+import { timeout_ms } from "./_timeout.ts";
 import type { FileDescriptorLike } from "./select.ts";
 
 /** Wait until reading will not block: 1, as in Python. */
 export const EVENT_READ = 1;
 /** Wait until writing will not block: 2, as in Python. */
 export const EVENT_WRITE = 2;
-
-const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
 
 /**
  * A registration, as Python's `selectors.SelectorKey` named tuple.
@@ -255,7 +254,8 @@ export class BaseSelector<D = unknown> {
    * @returns `[key, events]` pairs, `events` holding EVENT_READ and/or
    * EVENT_WRITE (an error or hang-up counts as both, within what the key
    * watches); empty when the timeout passed.
-   * @throws {RangeError} The selector is closed.
+   * @throws {RangeError} The selector is closed, or `timeout` is above
+   * 2147483.647 s (Python's OverflowError).
    */
   async select(
     timeout?: number | null,
@@ -270,7 +270,7 @@ export class BaseSelector<D = unknown> {
           }`,
         );
       }
-      ms = timeout <= 0 ? 0 : Math.min(timeout * 1000, MAX_TIMEOUT_MS);
+      ms = timeout <= 0 ? 0 : timeout_ms(timeout, 1000, "select");
     }
     return await this.#interest.poll(
       ms,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  DefaultSelector,
   epoll,
   EPOLL_CLOEXEC,
   EPOLLERR,
@@ -11,6 +12,7 @@ import {
   EPOLLOUT,
   EPOLLPRI,
   EPOLLRDHUP,
+  EVENT_WRITE,
   KeyError,
   poll,
   POLLERR,
@@ -21,6 +23,7 @@ import {
   POLLPRI,
   POLLRDNORM,
   POLLWRNORM,
+  RuntimeError,
   select,
 } from "../../mux/mod.ts";
 import {
@@ -367,4 +370,81 @@ Deno.test("poll.poll() with null or a negative timeout waits until ready", async
   assert.deepEqual(await again, [[src.fileno(), POLLIN]]);
   p.unregister(src);
   assert.equal(src.listeners.size, 0);
+});
+
+Deno.test("poll.poll() rejects a timeout beyond 2**31 - 1 ms with RangeError, as Python's OverflowError", async () => {
+  using src = new FakeSource(EV_OUT);
+  const p = poll();
+  p.register(src, POLLOUT);
+  for (const bad of [2 ** 64, 2 ** 31, 2 ** 31 - 0.5, Infinity]) {
+    await assert.rejects(p.poll(bad), {
+      name: "RangeError",
+      message:
+        `Cannot poll: timeout must be at most 2147483647 ms, received ${bad}`,
+    });
+  }
+  assert.deepEqual(await p.poll(2 ** 31 - 1), [[src.fileno(), POLLOUT]]);
+  p.unregister(src);
+});
+
+Deno.test("epoll.poll() and select() of a selector reject a timeout beyond 2**31 - 1 ms", async () => {
+  using src = new FakeSource(EV_OUT);
+  using ep = epoll();
+  ep.register(src, EPOLLOUT);
+  await assert.rejects(ep.poll(2 ** 64), {
+    name: "RangeError",
+    message: `Cannot poll: timeout must be at most 2147483.647 s, received ${
+      2 ** 64
+    }`,
+  });
+  await assert.rejects(ep.poll(2147483.648), RangeError);
+  assert.equal((await ep.poll(2147483.647)).length, 1);
+  using sel = new DefaultSelector();
+  sel.register(src, EVENT_WRITE);
+  await assert.rejects(sel.select(2 ** 31), {
+    name: "RangeError",
+    message: `Cannot select: timeout must be at most 2147483.647 s, received ${
+      2 ** 31
+    }`,
+  });
+  await assert.rejects(sel.select(Infinity), RangeError);
+  assert.equal((await sel.select(2147483.647)).length, 1);
+});
+
+Deno.test("poll.register() and modify() refuse a negative or wider than 16-bit eventmask", () => {
+  using src = new FakeSource();
+  const p = poll();
+  for (const bad of [-1, 0x10000, 2 ** 64]) {
+    assert.throws(() => p.register(src, bad), {
+      name: "RangeError",
+      message: `Cannot register: eventmask must be 0-65535, received ${bad}`,
+    });
+  }
+  p.register(src, 0xffff);
+  for (const bad of [-1, EPOLLET, 0x10000]) {
+    assert.throws(() => p.modify(src, bad), {
+      name: "RangeError",
+      message: `Cannot modify: eventmask must be 0-65535, received ${bad}`,
+    });
+  }
+  p.unregister(src);
+});
+
+Deno.test("poll.poll() rejects with RuntimeError while another poll() of the same object waits", async () => {
+  using src = new FakeSource();
+  const p = poll();
+  p.register(src, POLLIN);
+  const waiting = p.poll(5000);
+  await assert.rejects(p.poll(0), (err: Error) => {
+    assert.ok(err instanceof RuntimeError);
+    assert.equal(err.name, "RuntimeError");
+    assert.equal(err.message, "concurrent poll() invocation");
+    return true;
+  });
+  // Another poll object is not concerned.
+  assert.deepEqual(await poll().poll(0), []);
+  src.set(EV_IN);
+  assert.deepEqual(await waiting, [[src.fileno(), POLLIN]]);
+  assert.deepEqual(await p.poll(0), [[src.fileno(), POLLIN]]);
+  p.unregister(src);
 });
