@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+export * from "./epoll.ts";
 export * from "./key_error.ts";
 export * from "./poll.ts";
 export * from "./runtime_error.ts";
