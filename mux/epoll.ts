@@ -22,6 +22,7 @@ import { check_mask, FD_SETSIZE, pair, to_ev } from "./_events.ts";
 import { fileobj_to_fd, show, source_of } from "./_fileobj.ts";
 import { Interest } from "./_interest.ts";
 import {
+  EBADF,
   EINVAL,
   ENOENT,
   EV_IN,
@@ -93,7 +94,11 @@ export const EPOLL_CLOEXEC = 0x80000;
 export interface Epoll {
   /** True once closed. */
   readonly closed: boolean;
-  /** The epoll's own file number; -1 once closed. */
+  /**
+   * The epoll's own file number.
+   *
+   * @throws {RangeError} The epoll is closed (Python's ValueError).
+   */
   fileno(): number;
   /**
    * Watches `fd` for `eventmask`.
@@ -153,7 +158,9 @@ export interface Epoll {
  * @param sizehint Ignored, as on Linux since 2.6.8; -1 or positive.
  * @param flags 0 or EPOLL_CLOEXEC.
  * @returns A new, empty epoll object; close it when done.
- * @throws {RangeError} `sizehint` is 0 or below -1, or unknown `flags`.
+ * @throws {TypeError} `sizehint` or `flags` is not an integer.
+ * @throws {RangeError} `sizehint` is 0 or below -1.
+ * @throws {OSError} EINVAL (22): unknown `flags`, as `epoll_create1()`.
  *
  * @example Level- and edge-triggered
  * ```ts
@@ -171,16 +178,82 @@ export interface Epoll {
  * ```
  */
 export function epoll(sizehint = -1, flags = 0): Epoll {
-  if (!Number.isInteger(sizehint) || sizehint === 0 || sizehint < -1) {
+  if (typeof sizehint !== "number" || !Number.isInteger(sizehint)) {
+    throw new TypeError(
+      `Cannot create epoll: sizehint must be an integer, received ${
+        show(sizehint)
+      }`,
+    );
+  }
+  if (sizehint === 0 || sizehint < -1) {
     throw new RangeError(
       `Cannot create epoll: sizehint must be -1 or positive, received ${sizehint}`,
     );
   }
-  if (!Number.isInteger(flags) || (flags & ~EPOLL_CLOEXEC) !== 0) {
-    throw new RangeError(
+  if (typeof flags !== "number" || !Number.isInteger(flags)) {
+    throw new TypeError(
+      `Cannot create epoll: flags must be an integer, received ${show(flags)}`,
+    );
+  }
+  if ((flags & ~EPOLL_CLOEXEC) !== 0 || flags < 0) {
+    // As epoll_create1() and Python: OSError, EINVAL.
+    throw new OSError(
+      EINVAL,
       `Cannot create epoll: flags must be 0 or EPOLL_CLOEXEC, received ${flags}`,
     );
   }
+  return open_epoll(create_instance());
+}
+
+/**
+ * An epoll object for the number of an open one, as Python's
+ * `select.epoll.fromfd()`: both share the registrations, and closing either
+ * closes the number, after which the other's calls fail with EBADF (as on
+ * Linux; Python does not duplicate the number either).
+ *
+ * @param fd The `fileno()` of an open epoll object.
+ * @returns Another epoll object on the same set.
+ * @throws {TypeError} `fd` is not an integer.
+ * @throws {OSError} EBADF (9): nothing holds `fd`; EINVAL (22): `fd` is not
+ * an epoll (found at once here; Linux finds it at the first call).
+ *
+ * @example Usage
+ * ```ts
+ * import { epoll, EPOLLOUT } from "@pysock/pysock/mux";
+ * import { socketpair } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * using ep = epoll();
+ * const again = epoll.fromfd(ep.fileno());
+ * again.register(a, EPOLLOUT);
+ * assert.deepEqual(await ep.poll(1), [[a.fileno(), EPOLLOUT]]);
+ * ```
+ */
+epoll.fromfd = function fromfd(fd: number): Epoll {
+  if (typeof fd !== "number" || !Number.isInteger(fd)) {
+    throw new TypeError(
+      `Cannot open epoll from fd: fd must be an integer, received ${show(fd)}`,
+    );
+  }
+  const instance = instances.get(source_of(fd));
+  if (instance === undefined) throw new OSError(EINVAL);
+  return open_epoll(instance);
+};
+
+// One epoll as the kernel holds it: its set and its own number, shared by
+// every object epoll.fromfd() makes for that number.
+interface Instance {
+  readonly interest: Interest;
+  readonly listeners: Set<(edges: number) => void>;
+  readonly self: ReadinessSource;
+  readonly fd: number;
+}
+
+const instances = new WeakMap<ReadinessSource, Instance>();
+
+function create_instance(): Instance {
   const interest = new Interest("drop");
   const listeners = new Set<(edges: number) => void>();
   // The epoll's own number: readable while a registration may be ready.
@@ -194,13 +267,30 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
   interest.on_ready = () => {
     for (const listener of listeners) listener(EV_IN);
   };
-  let own = register_fileno(self);
+  const instance = { interest, listeners, self, fd: register_fileno(self) };
+  instances.set(self, instance);
+  return instance;
+}
+
+function close_instance(instance: Instance): void {
+  if (instance.interest.closed) return;
+  instance.interest.close();
+  instance.listeners.clear();
+  release_fileno(instance.fd);
+}
+
+// A Python epoll object over `instance`: closed on its own, as Python's
+// object is, while its number may be closed through another one.
+function open_epoll(instance: Instance): Epoll {
+  const { interest, self } = instance;
+  let closed = false;
   const open = (action: string): void => {
-    if (interest.closed) {
+    if (closed) {
       throw new RangeError(
         `Cannot ${action}: I/O operation on closed epoll object`,
       );
     }
+    if (interest.closed) throw new OSError(EBADF);
   };
   const registered = (fd: FileDescriptorLike, action: string) => {
     open(action);
@@ -214,10 +304,15 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
   };
   const ep: Epoll = {
     get closed() {
-      return interest.closed;
+      return closed;
     },
     fileno() {
-      return own;
+      if (closed) {
+        throw new RangeError(
+          "Cannot get file number: I/O operation on closed epoll object",
+        );
+      }
+      return instance.fd;
     },
     register(fd, eventmask = EPOLLIN | EPOLLPRI | EPOLLOUT) {
       open("register");
@@ -271,11 +366,9 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
       return await interest.poll(ms, max, pair);
     },
     close() {
-      if (interest.closed) return;
-      interest.close();
-      listeners.clear();
-      release_fileno(own);
-      own = -1;
+      if (closed) return;
+      closed = true;
+      close_instance(instance);
     },
     [Symbol.dispose]() {
       ep.close();

@@ -235,21 +235,84 @@ Deno.test("epoll errors are Python's: EEXIST, ENOENT, EBADF", async () => {
   }
 });
 
-Deno.test("epoll() closes: closed, fileno() -1, use after close throws", async () => {
+Deno.test("epoll() closes: closed, fileno() and use after close throw, as Python's ValueError", async () => {
   const ep = epoll();
   assert.equal(ep.closed, false);
   assert.ok(ep.fileno() >= 3);
   ep.close();
   ep.close();
   assert.equal(ep.closed, true);
-  assert.equal(ep.fileno(), -1);
+  assert.throws(() => ep.fileno(), {
+    name: "RangeError",
+    message: "Cannot get file number: I/O operation on closed epoll object",
+  });
   assert.throws(() => ep.register(0, EPOLLIN), {
     name: "RangeError",
     message: "Cannot register: I/O operation on closed epoll object",
   });
   await assert.rejects(ep.poll(0), RangeError);
+});
+
+Deno.test("epoll() refuses a non-integer sizehint with TypeError, unknown flags with OSError EINVAL", () => {
+  for (const bad of ["foo", null, [], {}, 1.5]) {
+    assert.throws(() => epoll(bad as never), (err: Error) => {
+      assert.equal(err.name, "TypeError");
+      assert.match(
+        err.message,
+        /^Cannot create epoll: sizehint must be an integer, received /,
+      );
+      return true;
+    });
+  }
   assert.throws(() => epoll(0), RangeError);
-  assert.throws(() => epoll(-1, 5), RangeError);
+  assert.throws(() => epoll(-2), RangeError);
+  assert.throws(() => epoll(-1, "x" as never), TypeError);
+  for (const flags of [5, 12356, -1]) {
+    assert.throws(() => epoll(-1, flags), (err: OSError) => {
+      assert.equal(err.name, "OSError");
+      assert.equal(err.errno, 22);
+      assert.match(err.message, new RegExp(`received ${flags}$`));
+      return true;
+    });
+  }
+  epoll(-1, EPOLL_CLOEXEC).close();
+  epoll(16, 0).close();
+});
+
+Deno.test("epoll.fromfd() opens the same epoll; closing one closes the number for both", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const ep = epoll(2);
+  const ep2 = epoll.fromfd(ep.fileno());
+  assert.equal(ep2.fileno(), ep.fileno());
+  ep2.register(a.fileno(), EPOLLIN | EPOLLOUT);
+  ep2.register(b.fileno(), EPOLLIN | EPOLLOUT);
+  assert.equal((await ep.poll(1, 4)).length, 2);
+  assert.equal((await ep2.poll(1, 4)).length, 2);
+  assert.throws(() => ep.register(a, EPOLLIN), FileExistsError);
+  ep.close();
+  // As on Linux: the other object's number is closed, so EBADF.
+  assert.equal(ep2.closed, false);
+  await assert.rejects(ep2.poll(1, 4), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  assert.throws(() => ep2.unregister(a), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  ep2.close();
+  assert.equal(ep2.closed, true);
+  assert.throws(() => epoll.fromfd(a.fileno()), (err: OSError) => {
+    assert.equal(err.errno, 22);
+    return true;
+  });
+  assert.throws(() => epoll.fromfd(987654), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  assert.throws(() => epoll.fromfd("3" as never), TypeError);
 });
 
 Deno.test("epoll() closing wakes a waiting poll()", async () => {
