@@ -21,6 +21,10 @@
  */
 import { EBADF } from "./errno.ts";
 import { OSError } from "./errors.ts";
+import { _Serial } from "./_serial.ts";
+import { _make_codec } from "./_codecs.ts";
+import { _ByteReader } from "./_byte_reader.ts";
+import { _code_points, _TextReader } from "./_text_reader.ts";
 
 /**
  * What {@linkcode SocketFile} needs from a socket: `recv` and `sendall`, and
@@ -148,7 +152,6 @@ export class UnsupportedOperation extends OSError {
 
 /** Default buffer size of a socket file, in bytes. */
 const DEFAULT_BUFFER_SIZE = 65536;
-const EMPTY = new Uint8Array(0);
 const NEWLINES: ReadonlySet<string | null> = new Set([
   null,
   "",
@@ -203,23 +206,19 @@ export class SocketFile<M extends string = string> {
   #bufsize: number;
   #closed = false;
   #closing: Promise<void> | null = null;
-  // Binary read buffer: unread bytes are #buf[#pos..].
-  #buf: Uint8Array = EMPTY;
-  #pos = 0;
-  // Text read buffer: unread text is #text[#tpos..], already decoded.
-  #text = "";
-  #tpos = 0;
-  #codec: Codec | null;
+  // Exactly one of them, by mode.
+  #bytes: _ByteReader | null = null;
+  #text: _TextReader | null = null;
+  #encode: ((s: string) => Uint8Array) | null = null;
   #encoding: string | null;
   #errors: string | null;
   #newline: string | null;
-  #pendingCR = false;
   // Write buffer, allocated on the first buffered write.
   #wbuf: Uint8Array | null = null;
   #wlen = 0;
   // Calls run one at a time per direction, as Python's buffered files lock.
-  #reads = new Serial();
-  #writes = new Serial();
+  #reads = new _Serial();
+  #writes = new _Serial();
 
   /**
    * Makes a file over `sock`, as `sock.makefile(mode, options)`.
@@ -309,7 +308,7 @@ export class SocketFile<M extends string = string> {
     this.#bufsize = size === 0 ? DEFAULT_BUFFER_SIZE : size;
     this.#mode = binary ? `${reading ? "r" : ""}${writing ? "w" : ""}b` : mode;
     if (binary) {
-      this.#codec = null;
+      this.#bytes = new _ByteReader(sock, this.#bufsize, this.#raw);
       this.#encoding = null;
       this.#errors = null;
       this.#newline = null;
@@ -328,8 +327,10 @@ export class SocketFile<M extends string = string> {
         );
       }
       this.#encoding = encoding ?? "utf-8";
-      this.#codec = make_codec(this.#encoding, this.#errors === "strict");
-      if (writing && this.#codec.encode === null) {
+      const codec = _make_codec(this.#encoding, this.#errors === "strict");
+      this.#text = new _TextReader(sock, this.#bufsize, codec, nl);
+      this.#encode = codec.encode;
+      if (writing && this.#encode === null) {
         throw new RangeError(
           `Cannot make file: encoding "${this.#encoding}" can only be read, not written`,
         );
@@ -415,7 +416,7 @@ export class SocketFile<M extends string = string> {
   async read(n: number | null = -1): Promise<FileData<M>> {
     const count = this.#check_read("read", n, "n");
     return await this.#serial_read<string | Uint8Array>(() =>
-      this.#binary ? this.#read_bytes(count) : this.#read_text(count)
+      this.#bytes ? this.#bytes.read(count) : this.#text!.read(count)
     ) as FileData<M>;
   }
 
@@ -439,7 +440,7 @@ export class SocketFile<M extends string = string> {
       return Promise.reject(err);
     }
     return this.#serial_read<string | Uint8Array>(() =>
-      this.#binary ? this.#readline_bytes_any(most) : this.#readline_text(most)
+      this.#bytes ? this.#bytes.readline(most) : this.#text!.readline(most)
     ) as Promise<FileData<M>>;
   }
 
@@ -496,7 +497,7 @@ export class SocketFile<M extends string = string> {
       buffer.byteOffset,
       buffer.byteLength,
     );
-    return await this.#serial_read(() => this.#readinto(target));
+    return await this.#serial_read(() => this.#bytes!.readinto(target));
   }
 
   /**
@@ -514,15 +515,7 @@ export class SocketFile<M extends string = string> {
     let count = this.#check_read("read", n, "n");
     this.#need_binary("read1");
     if (count < 0) count = this.#bufsize;
-    return await this.#serial_read(async () => {
-      if (count === 0) return EMPTY;
-      if (this.#pos >= this.#buf.length) {
-        if (!await this.#fill_bytes(this.#raw ? count : this.#bufsize)) {
-          return EMPTY;
-        }
-      }
-      return this.#take(count);
-    });
+    return await this.#serial_read(() => this.#bytes!.read1(count));
   }
 
   /**
@@ -540,12 +533,7 @@ export class SocketFile<M extends string = string> {
   async peek(n = 0): Promise<Uint8Array> {
     this.#check_read("peek", n, "n");
     this.#need_binary("peek");
-    return await this.#serial_read(async () => {
-      if (this.#pos >= this.#buf.length) {
-        if (!await this.#fill_bytes(this.#bufsize)) return EMPTY;
-      }
-      return this.#buf.subarray(this.#pos);
-    });
+    return await this.#serial_read(() => this.#bytes!.peek());
   }
 
   /**
@@ -595,12 +583,12 @@ export class SocketFile<M extends string = string> {
           }`,
         );
       }
-      count = code_points(data);
+      count = _code_points(data);
       const nl = this.#newline;
       const text = nl === "\r" || nl === "\r\n"
         ? data.replaceAll("\n", nl)
         : data;
-      bytes = this.#codec!.encode!(text);
+      bytes = this.#encode!(text);
     }
     if (bytes.length > 0) {
       await this.#serial_write(() => this.#write_bytes(bytes));
@@ -674,10 +662,8 @@ export class SocketFile<M extends string = string> {
       // Also waits for writes still in flight.
       if (this.#writing) await this.#serial_write(() => this.#flush_buffer());
     } finally {
-      this.#buf = EMPTY;
-      this.#pos = 0;
-      this.#text = "";
-      this.#tpos = 0;
+      this.#bytes?.clear();
+      this.#text?.clear();
       this.#wbuf = null;
       this.#wlen = 0;
       this.#sock._decref_socketios?.();
@@ -723,301 +709,6 @@ export class SocketFile<M extends string = string> {
     return this.#writes.run(fn);
   }
 
-  // ---- binary reads ----
-
-  // Receives one chunk into the (consumed) buffer; false at end of file.
-  async #fill_bytes(size: number): Promise<boolean> {
-    return this.#append(await this.#sock.recv(size));
-  }
-
-  // Appends a received chunk to what is left of the buffer; false for the
-  // empty chunk of end of file.
-  #append(chunk: Uint8Array): boolean {
-    if (chunk.length === 0) return false;
-    const rest = this.#buf.length - this.#pos;
-    if (rest > 0) {
-      this.#buf = concat(
-        [this.#buf.subarray(this.#pos), chunk],
-        rest + chunk.length,
-      );
-    } else {
-      this.#buf = chunk;
-    }
-    this.#pos = 0;
-    return true;
-  }
-
-  // Puts bytes a failed call had taken back in front of the buffer.
-  #unread_bytes(parts: Uint8Array[]): void {
-    if (parts.length === 0) return;
-    parts.push(this.#buf.subarray(this.#pos));
-    let total = 0;
-    for (const p of parts) total += p.length;
-    this.#buf = concat(parts, total);
-    this.#pos = 0;
-  }
-
-  #take(n: number): Uint8Array {
-    const end = Math.min(this.#pos + n, this.#buf.length);
-    const out = this.#buf.subarray(this.#pos, end);
-    this.#pos = end;
-    return out;
-  }
-
-  async #read_bytes(n: number): Promise<Uint8Array> {
-    if (n === 0) return EMPTY;
-    const avail = this.#buf.length - this.#pos;
-    if (n > 0 && avail >= n) return this.#take(n);
-    if (this.#raw && n > 0) {
-      // Python's unbuffered SocketIO.read: one receive, maybe short.
-      if (avail > 0) return this.#take(avail);
-      return await this.#sock.recv(n);
-    }
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    if (avail > 0) {
-      parts.push(this.#take(avail));
-      have = avail;
-    }
-    for (;;) {
-      let more: boolean;
-      try {
-        more = await this.#fill_bytes(this.#bufsize);
-      } catch (err) {
-        this.#unread_bytes(parts);
-        throw err;
-      }
-      if (!more) break;
-      const piece = this.#take(n < 0 ? Infinity : n - have);
-      parts.push(piece);
-      have += piece.length;
-      if (n > 0 && have >= n) break;
-    }
-    return concat(parts, have);
-  }
-
-  // The common case first: no limit, a buffered file, an empty buffer.
-  // One receive; a chunk that is exactly one line is the line, with no
-  // copy and no view.
-  #readline_bytes_any(limit: number): Promise<Uint8Array> {
-    if (limit < 0 && !this.#raw && this.#pos >= this.#buf.length) {
-      return this.#readline_recv();
-    }
-    return this.#readline_bytes(limit);
-  }
-
-  async #readline_recv(): Promise<Uint8Array> {
-    const chunk = await this.#sock.recv(this.#bufsize);
-    if (chunk.length === 0) return EMPTY;
-    if (chunk.indexOf(10) === chunk.length - 1) return chunk;
-    this.#append(chunk);
-    return await this.#readline_bytes(-1);
-  }
-
-  async #readline_bytes(limit: number): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    for (;;) {
-      const buf = this.#buf;
-      const pos = this.#pos;
-      const nl = buf.indexOf(10, pos);
-      let end = nl >= 0 ? nl + 1 : buf.length;
-      let done = nl >= 0;
-      if (limit >= 0 && have + end - pos >= limit) {
-        end = pos + limit - have;
-        done = true;
-      }
-      const piece = buf.subarray(pos, end);
-      this.#pos = end;
-      if (done) {
-        if (parts.length === 0) return piece;
-        parts.push(piece);
-        return concat(parts, have + piece.length);
-      }
-      if (piece.length > 0) {
-        parts.push(piece);
-        have += piece.length;
-      }
-      let more: boolean;
-      try {
-        // Unbuffered: one byte at a time, so nothing past the line is taken.
-        // (The receive is inlined: one async frame less per line.)
-        more = this.#append(
-          await this.#sock.recv(this.#raw ? 1 : this.#bufsize),
-        );
-      } catch (err) {
-        this.#unread_bytes(parts);
-        throw err;
-      }
-      if (!more) return concat(parts, have);
-    }
-  }
-
-  async #readinto(target: Uint8Array): Promise<number> {
-    let have = 0;
-    while (have < target.length) {
-      if (this.#pos >= this.#buf.length) {
-        if (have > 0 && this.#raw) break;
-        const size = this.#raw ? target.length - have : this.#bufsize;
-        // Bytes already copied into target are the caller's: an error after
-        // some of them would lose them, so report the count instead.
-        let more: boolean;
-        try {
-          more = await this.#fill_bytes(size);
-        } catch (err) {
-          if (have > 0) break;
-          throw err;
-        }
-        if (!more) break;
-      }
-      const piece = this.#take(target.length - have);
-      target.set(piece, have);
-      have += piece.length;
-    }
-    return have;
-  }
-
-  // ---- text reads ----
-
-  // Receives and decodes one chunk; false at end of file.
-  async #fill_text(): Promise<boolean> {
-    const chunk = await this.#sock.recv(this.#bufsize);
-    const more = chunk.length > 0;
-    const codec = this.#codec!;
-    let s = more ? codec.decode(chunk) : codec.flush();
-    if (this.#newline === null) {
-      // Universal newlines: hold a final "\r" back until we know whether
-      // "\n" follows, then turn "\r\n" and "\r" into "\n".
-      if (this.#pendingCR) {
-        s = "\r" + s;
-        this.#pendingCR = false;
-      }
-      if (more && s.endsWith("\r")) {
-        this.#pendingCR = true;
-        s = s.slice(0, -1);
-      }
-      if (s.includes("\r")) s = s.replace(/\r\n?/g, "\n");
-    }
-    const rest = this.#tpos < this.#text.length
-      ? this.#text.slice(this.#tpos)
-      : "";
-    this.#text = rest + s;
-    this.#tpos = 0;
-    return more;
-  }
-
-  #unread_text(parts: string[]): void {
-    if (parts.length === 0) return;
-    parts.push(this.#text.slice(this.#tpos));
-    this.#text = parts.join("");
-    this.#tpos = 0;
-  }
-
-  async #read_text(n: number): Promise<string> {
-    if (n === 0) return "";
-    const parts: string[] = [];
-    let have = 0;
-    for (;;) {
-      const t = this.#text;
-      const pos = this.#tpos;
-      if (n < 0) {
-        if (pos < t.length) parts.push(t.slice(pos));
-        this.#tpos = t.length;
-      } else {
-        const [end, got] = advance(t, pos, t.length, n - have);
-        this.#tpos = end;
-        have += got;
-        if (have >= n) {
-          if (parts.length === 0) return t.slice(pos, end);
-          parts.push(t.slice(pos, end));
-          return parts.join("");
-        }
-        if (end > pos) parts.push(t.slice(pos, end));
-      }
-      let more: boolean;
-      try {
-        more = await this.#fill_text();
-      } catch (err) {
-        this.#unread_text(parts);
-        throw err;
-      }
-      if (!more) {
-        // The decoder's last words (and a held "\r") came with the EOF.
-        const t = this.#text;
-        const pos = this.#tpos;
-        const [end] = n < 0 ? [t.length] : advance(t, pos, t.length, n - have);
-        parts.push(t.slice(pos, end));
-        this.#tpos = end;
-        return parts.join("");
-      }
-    }
-  }
-
-  // Index just after the first line ending at or after `pos`, or -1.
-  #find_eol(t: string, pos: number, eof: boolean): number {
-    switch (this.#newline) {
-      case null:
-      case "\n": {
-        const i = t.indexOf("\n", pos);
-        return i < 0 ? -1 : i + 1;
-      }
-      case "\r": {
-        const i = t.indexOf("\r", pos);
-        return i < 0 ? -1 : i + 1;
-      }
-      case "\r\n": {
-        const i = t.indexOf("\r\n", pos);
-        return i < 0 ? -1 : i + 2;
-      }
-      default: {
-        // newline "": any of "\n", "\r", "\r\n" ends a line, kept as is.
-        const i = t.indexOf("\n", pos);
-        const j = t.indexOf("\r", pos);
-        if (j < 0 || (i >= 0 && i < j)) return i < 0 ? -1 : i + 1;
-        if (j + 1 < t.length) return t.charCodeAt(j + 1) === 10 ? j + 2 : j + 1;
-        return eof ? j + 1 : -1;
-      }
-    }
-  }
-
-  async #readline_text(limit: number): Promise<string> {
-    const parts: string[] = [];
-    let have = 0;
-    let eof = false;
-    for (;;) {
-      const t = this.#text;
-      const pos = this.#tpos;
-      const eol = this.#find_eol(t, pos, eof);
-      // A final "\r" may be the first half of "\r\n": keep it for later.
-      const hold = !eof && eol < 0 && t.length > pos &&
-        (this.#newline === "" || this.#newline === "\r\n") &&
-        t.charCodeAt(t.length - 1) === 13;
-      let end = eol >= 0 ? eol : hold ? t.length - 1 : t.length;
-      let done = eol >= 0 || eof;
-      if (limit >= 0) {
-        const [cut, got] = advance(t, pos, end, limit - have);
-        have += got;
-        if (have >= limit) {
-          end = cut;
-          done = true;
-        }
-      }
-      this.#tpos = end;
-      if (done) {
-        if (parts.length === 0) return t.slice(pos, end);
-        parts.push(t.slice(pos, end));
-        return parts.join("");
-      }
-      if (end > pos) parts.push(t.slice(pos, end));
-      try {
-        eof = !await this.#fill_text();
-      } catch (err) {
-        this.#unread_text(parts);
-        throw err;
-      }
-    }
-  }
-
   // ---- writes ----
 
   async #write_bytes(bytes: Uint8Array): Promise<void> {
@@ -1047,25 +738,6 @@ export class SocketFile<M extends string = string> {
   }
 }
 
-// Runs async calls one after another, in call order, whatever each ends in.
-class Serial {
-  #tail: Promise<unknown> | null = null;
-  #running = 0;
-  // Bound once: a call allocates no closure of its own.
-  #settled = () => {
-    if (--this.#running === 0) this.#tail = null;
-  };
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail;
-    const run = prev === null ? fn() : prev.then(fn, fn);
-    this.#tail = run;
-    this.#running++;
-    run.then(this.#settled, this.#settled);
-    return run;
-  }
-}
-
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "string") return "a string";
@@ -1073,183 +745,4 @@ function describe(value: unknown): string {
     return value.constructor?.name ?? "an object";
   }
   return typeof value;
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  if (parts.length === 0) return EMPTY;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function is_high(u: number): boolean {
-  return u >= 0xd800 && u <= 0xdbff;
-}
-
-function is_low(u: number): boolean {
-  return u >= 0xdc00 && u <= 0xdfff;
-}
-
-// Python counts code points: a surrogate pair is one character.
-function code_points(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    if (is_high(s.charCodeAt(i)) && is_low(s.charCodeAt(i + 1))) {
-      n--;
-      i++;
-    }
-  }
-  return n;
-}
-
-// Walks up to `n` code points of s[from..to): [end index, code points walked].
-function advance(
-  s: string,
-  from: number,
-  to: number,
-  n: number,
-): [number, number] {
-  let i = from;
-  let c = 0;
-  while (i < to && c < n) {
-    i += i + 1 < to && is_high(s.charCodeAt(i)) &&
-        is_low(s.charCodeAt(i + 1))
-      ? 2
-      : 1;
-    c++;
-  }
-  return [i, c];
-}
-
-// ---- codecs ----
-
-interface Codec {
-  decode(chunk: Uint8Array): string;
-  flush(): string;
-  encode: ((s: string) => Uint8Array) | null;
-}
-
-function decode_error(encoding: string, cause: unknown): RangeError {
-  return new RangeError(
-    `Cannot decode input: invalid "${encoding}" data`,
-    { cause },
-  );
-}
-
-function make_codec(encoding: string, strict: boolean): Codec {
-  const name = encoding.toLowerCase().replaceAll("_", "-");
-  if (["utf-8", "utf8", "u8", "utf"].includes(name)) {
-    const decoder = new TextDecoder("utf-8", {
-      fatal: strict,
-      ignoreBOM: true, // Python's "utf-8" keeps a BOM; "utf-8-sig" drops it
-    });
-    const encoder = new TextEncoder();
-    return {
-      decode(chunk) {
-        try {
-          return decoder.decode(chunk, { stream: true });
-        } catch (err) {
-          throw decode_error(encoding, err);
-        }
-      },
-      flush() {
-        try {
-          return decoder.decode();
-        } catch (err) {
-          throw decode_error(encoding, err);
-        }
-      },
-      encode: (s) => encoder.encode(s),
-    };
-  }
-  const single = ["latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1"]
-      .includes(name)
-    ? 0xff
-    : ["ascii", "us-ascii", "646"].includes(name)
-    ? 0x7f
-    : 0;
-  if (single !== 0) {
-    return {
-      decode(chunk) {
-        if (single === 0x7f) {
-          const bad = chunk.findIndex((b) => b > 0x7f);
-          if (bad >= 0) {
-            if (strict) {
-              throw new RangeError(
-                `Cannot decode input: invalid "${encoding}" data: byte 0x${
-                  chunk[bad]!.toString(16)
-                } in position ${bad}`,
-              );
-            }
-            return latin1(chunk).replace(/[\x80-\xff]/g, "\ufffd");
-          }
-        }
-        return latin1(chunk);
-      },
-      flush: () => "",
-      encode(s) {
-        const out = new Uint8Array(s.length);
-        for (let i = 0; i < s.length; i++) {
-          const u = s.charCodeAt(i);
-          if (u > single) {
-            if (strict) {
-              throw new RangeError(
-                `Cannot encode output: "${encoding}" cannot encode character "${
-                  s[i]
-                }" in position ${i}`,
-              );
-            }
-            out[i] = 0x3f;
-          } else {
-            out[i] = u;
-          }
-        }
-        return out;
-      },
-    };
-  }
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(name, { fatal: strict });
-  } catch (err) {
-    throw new RangeError(
-      `Cannot make file: unknown encoding "${encoding}"`,
-      { cause: err },
-    );
-  }
-  return {
-    decode(chunk) {
-      try {
-        return decoder.decode(chunk, { stream: true });
-      } catch (err) {
-        throw decode_error(encoding, err);
-      }
-    },
-    flush() {
-      try {
-        return decoder.decode();
-      } catch (err) {
-        throw decode_error(encoding, err);
-      }
-    },
-    encode: null,
-  };
-}
-
-function latin1(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  for (let i = 0; i < bytes.length; i += 8192) {
-    parts.push(
-      String.fromCharCode.apply(
-        null,
-        bytes.subarray(i, i + 8192) as unknown as number[],
-      ),
-    );
-  }
-  return parts.join("");
 }

@@ -22,6 +22,7 @@
  */
 export * from "./address.ts";
 export * from "./constants.ts";
+export * from "./create.ts";
 export * from "./errno.ts";
 export * from "./errors.ts";
 export * from "./file.ts";

@@ -261,7 +261,7 @@ Deno.test("TCP_NODELAY on an AF_UNIX socket throws OSError EOPNOTSUPP (95)", asy
 // used anyway.
 const NO_FLAG_SCRIPT = (url: string) => `
 import { AF_INET, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET } from "${url}/constants.ts";
-import { create_server, socket } from "${url}/socket.ts";
+import { create_server, socket } from "${url}/create.ts";
 const out = {};
 const s = socket();
 try {
