@@ -16,7 +16,9 @@
  *   echo, close; each connection is timed from connect to close.
  * - `idle`: opens `--idle` connections that never send (`--idle-seconds`
  *   at most), waits `--settle` seconds for the server to take them in, then
- *   runs `ping` with `--conns` connections beside them.
+ *   runs `ping` with `--conns` connections beside them. With `--idle-echo`
+ *   each idle connection first echoes one message, so the server holds a
+ *   connection that has served and now waits.
  *
  * Prints one JSON line: `{ops, all_ops, seconds, rate, mbps, bytes, p50_us,
  * p99_us, served, conns, idle_open, errors}` (`all_ops` includes the
@@ -26,6 +28,7 @@
  * Run: deno run --allow-net=127.0.0.1 bench/_load.ts --port 8000
  *      --mode ping [--conns 1] [--size 32] [--seconds 2] [--warmup 0.5]
  *      [--bytes 268435456] [--idle 1000] [--idle-seconds 10] [--settle 1]
+ *      [--idle-echo]
  *
  * @module
  */
@@ -45,6 +48,7 @@ const { values } = parseArgs({
     "idle-seconds": { type: "string", default: "10" },
     settle: { type: "string", default: "1" },
     "connect-timeout": { type: "string", default: "3" },
+    "idle-echo": { type: "boolean", default: false },
   },
 });
 
@@ -260,13 +264,30 @@ async function bulk(): Promise<{ seconds: number; bytes: number }> {
   return { seconds, bytes: got };
 }
 
+// Connects and echoes one message; `null` when either fails.
+async function echo_once(): Promise<Deno.TcpConn | null> {
+  const conn = await connect();
+  if (conn === null) return null;
+  try {
+    await write_all(conn, message);
+    await read_exact(conn, new Uint8Array(SIZE));
+    return conn;
+  } catch {
+    errors++;
+    close(conn);
+    return null;
+  }
+}
+
 async function open_idle(): Promise<number> {
   const deadline = performance.now() + IDLE_SECONDS * 1000;
   const idle: Deno.Conn[] = [];
   // 50 at a time, so the accept queue sees a burst, not a flood.
   while (idle.length < IDLE && performance.now() < deadline) {
     const batch = Math.min(50, IDLE - idle.length);
-    const got = await Promise.all(Array.from({ length: batch }, connect));
+    const got = await Promise.all(
+      Array.from({ length: batch }, values["idle-echo"] ? echo_once : connect),
+    );
     let failed = 0;
     for (const conn of got) {
       if (conn === null) failed++;

@@ -23,7 +23,12 @@
  *
  * Run: deno task bench [--smoke] [--repeats 5] [--seconds 1] [--warmup 3]
  *      [--servers raw,selector,...] [--scenarios ping1,ping50,...]
- *      [--no-write]
+ *      [--no-write] [--idle-echo 10000]
+ *
+ * Scenarios not in the default set, for the net goals (name them with
+ * `--scenarios`): `cps4` (4 connect loops), `lines50` (50 clients, line
+ * handler), `idle-echo` (N connections that each echoed one message, then
+ * wait: peak RSS per connection).
  *
  * A full run writes BENCHMARKS.md (between its results markers) and
  * bench/chart.svg when it may (`--allow-write` for those two files), and
@@ -53,6 +58,7 @@ const { values: opts } = parseArgs({
     scenarios: { type: "string" },
     "no-write": { type: "boolean", default: false },
     "no-spin": { type: "boolean", default: false },
+    "idle-echo": { type: "string" },
   },
 });
 const SMOKE = opts.smoke;
@@ -84,6 +90,10 @@ const BULK_BYTES = SMOKE ? 8 * MIB : 256 * MIB;
 const BULK_SECONDS = SMOKE ? 3 : 20;
 const IDLE = SMOKE ? 100 : 1000;
 const IDLE_SECONDS = SMOKE ? 3 : 10;
+/** Connections of the `idle-echo` memory scenario (`--idle-echo N`). */
+const IDLE_ECHO = Math.round(
+  positive("idle-echo", opts["idle-echo"], SMOKE ? 100 : 10_000),
+);
 /** Pause between opening the idle connections and starting the active ones. */
 const SETTLE = SMOKE ? 0.2 : 1;
 /** Keep the CPUs awake (see `spin`): full runs only, unless --no-spin. */
@@ -104,6 +114,8 @@ interface ServerSpec {
   argv: () => string[];
   /** Said under the table when the row needs it. */
   note?: string;
+  /** Run only when named with `--servers`. */
+  extra?: boolean;
 }
 
 const DENO = Deno.execPath();
@@ -171,6 +183,21 @@ const ALL_SERVERS: ServerSpec[] = [
     argv: ours("net"),
   },
   {
+    id: "recv",
+    label: "pysock socket() loop, recv(65536)/sendall()",
+    group: "loop",
+    argv: ours("recv"),
+    extra: true,
+  },
+  {
+    id: "selector-lines",
+    label: "SelectorTCPServer, line handler",
+    group: "ours",
+    argv: ours("selector-lines"),
+    note: "`for await (const line of this.rfile)` + `wfile.write(line)`",
+    extra: true,
+  },
+  {
     id: "mux",
     label: "pysock selector loop (mux)",
     group: "loop",
@@ -210,6 +237,8 @@ interface Scenario {
   only?: string[];
   /** Shown in the chart. */
   chart: boolean;
+  /** Run only when named with `--scenarios`. */
+  extra?: boolean;
 }
 
 const common = ["--seconds", String(SECONDS), "--warmup", String(WARMUP)];
@@ -275,6 +304,50 @@ const ALL_SCENARIOS: Scenario[] = [
     chart: true,
   },
   {
+    id: "cps4",
+    title: "connections per second (4 loops: connect, 32 B echo, close)",
+    unit: "connections/s",
+    args: ["--mode", "cps", "--conns", "4", ...short],
+    bound: SHORT_WARMUP + SECONDS,
+    chart: false,
+    extra: true,
+  },
+  {
+    id: "lines50",
+    title: "50-connection ping-pong of 32 B lines",
+    unit: "round trips/s",
+    args: ["--mode", "ping", "--conns", "50", ...common],
+    bound: WARMUP + SECONDS,
+    only: ["raw", "selector-lines", "selector", "py-threading"],
+    chart: false,
+    extra: true,
+  },
+  {
+    id: "idle-echo",
+    title: `${
+      IDLE_ECHO.toLocaleString("en-US")
+    } idle connections that each echoed one message, + 10 active`,
+    unit: "round trips/s",
+    args: [
+      "--mode",
+      "idle",
+      "--idle-echo",
+      "--conns",
+      "10",
+      "--idle",
+      String(IDLE_ECHO),
+      "--idle-seconds",
+      String(Math.max(IDLE_SECONDS, IDLE_ECHO / 250)),
+      "--settle",
+      String(SETTLE),
+      ...short,
+    ],
+    bound: Math.max(IDLE_SECONDS, IDLE_ECHO / 250) + SETTLE + SHORT_WARMUP +
+      SECONDS,
+    chart: false,
+    extra: true,
+  },
+  {
     id: "ping100",
     title: "100-connection ping-pong, 32 B (for the mux goal)",
     unit: "round trips/s",
@@ -285,12 +358,12 @@ const ALL_SCENARIOS: Scenario[] = [
   },
 ];
 
-function pick<T extends { id: string }>(
+function pick<T extends { id: string; extra?: boolean }>(
   all: T[],
   list: string | undefined,
   what: string,
 ): T[] {
-  if (list === undefined) return all;
+  if (list === undefined) return all.filter((x) => !x.extra);
   const ids = list.split(",").map((s) => s.trim()).filter(Boolean);
   for (const id of ids) {
     if (!all.some((x) => x.id === id)) {

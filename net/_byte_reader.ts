@@ -4,7 +4,7 @@
  * fails.
  * @module
  */
-import { _concat } from "./_concat.ts";
+import { _concat } from "./_bytes.ts";
 
 const EMPTY = new Uint8Array(0);
 

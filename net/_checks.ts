@@ -23,8 +23,7 @@ import {
 import { OSError } from "./errors.ts";
 import { EPROTONOSUPPORT, ESOCKTNOSUPPORT } from "./errno.ts";
 import { _show } from "./_address.ts";
-
-const encoder = new TextEncoder();
+import { _as_bytes } from "./_bytes.ts";
 
 export function _check_timeout(value: unknown, action: string): number | null {
   if (value === null || value === undefined) return null;
@@ -63,12 +62,8 @@ export function _check_size(
 
 /** Bytes of `data` without copying; strings become UTF-8. */
 export function _to_bytes(data: unknown, action: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === "string") return encoder.encode(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
+  const bytes = _as_bytes(data, true);
+  if (bytes !== null) return bytes;
   throw new TypeError(
     `Cannot ${action}: data must be a Uint8Array, a BufferSource or a string, received ${
       _show(data)
@@ -77,11 +72,8 @@ export function _to_bytes(data: unknown, action: string): Uint8Array {
 }
 
 export function _to_view(buffer: unknown, action: string): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  if (ArrayBuffer.isView(buffer)) {
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
+  const view = _as_bytes(buffer, false);
+  if (view !== null) return view;
   throw new TypeError(
     `Cannot ${action}: buffer must be a Uint8Array or another writable BufferSource, received ${
       _show(buffer)

@@ -52,6 +52,12 @@ import {
   _refuse_missing,
 } from "./_policy.ts";
 
+/** What the core tells the receive engine. */
+export interface _Reader {
+  connected(): void;
+  peer_set(peer: _Endpoint): void;
+}
+
 export enum _State {
   Fresh,
   Bound,
@@ -68,7 +74,7 @@ export class _Core {
   state: _State = _State.Fresh;
   readonly options: _Options = new _Options();
   so_error = 0;
-  readonly waiting: _Waiting = new _Waiting(() => this.closed);
+  readonly waiting: _Waiting = new _Waiting(this);
 
   listener: Deno.Listener | null = null;
   conn: Deno.Conn | null = null;
@@ -80,10 +86,8 @@ export class _Core {
   // A non-blocking connect that completed: the next connect() reports 0.
   connect_unreported = false;
 
-  /** Set by the receive engine: a connection was made. */
-  on_connected: () => void = () => {};
-  /** Set by the receive engine: a datagram socket got a default peer. */
-  on_peer: (peer: _Endpoint) => void = () => {};
+  /** The receive engine, told when a connection is made or a peer set. */
+  reader: _Reader | null = null;
 
   constructor(family: number, type: number, timeout: number | null) {
     this.family = family;
@@ -280,7 +284,7 @@ export class _Core {
         return;
       }
       this.adopt(conn);
-      this.on_connected();
+      this.reader?.connected();
     }, (err) => {
       this.state = _State.Fresh;
       const mapped = _to_oserror(err);
@@ -312,7 +316,7 @@ export class _Core {
     this.ensure_datagram(ep);
     this.peer = ep;
     // Datagrams from others that arrived before connect() are dropped too.
-    this.on_peer(ep);
+    this.reader?.peer_set(ep);
     this.state = _State.Connected;
     await Promise.resolve();
   }

@@ -4,7 +4,13 @@
  * @module
  */
 import { SOCK_DGRAM } from "./constants.ts";
-import { EV_ERR, EV_HUP, EV_IN, EV_OUT } from "./readiness.ts";
+import {
+  EV_ERR,
+  EV_HUP,
+  EV_IN,
+  EV_OUT,
+  type ReadinessSource,
+} from "./readiness.ts";
 import { type _Core, _State } from "./_core.ts";
 import type { _Receiver } from "./_receive.ts";
 import { type _Sender, WRITE_HIGH_WATER } from "./_send.ts";
@@ -28,4 +34,25 @@ export function _events(core: _Core, rx: _Receiver, tx: _Sender): number {
   if (!tx.shut && !tx.error && tx.queued < WRITE_HIGH_WATER) ev |= EV_OUT;
   if (rx.eof && (tx.shut || tx.error)) ev |= EV_HUP;
   return ev;
+}
+
+/** A socket as `select()` and the selectors see it. */
+export class _Source implements ReadinessSource {
+  #core: _Core;
+  #rx: _Receiver;
+  #tx: _Sender;
+
+  constructor(core: _Core, rx: _Receiver, tx: _Sender) {
+    this.#core = core;
+    this.#rx = rx;
+    this.#tx = tx;
+  }
+
+  poll_events(): number {
+    return _events(this.#core, this.#rx, this.#tx);
+  }
+
+  watch(listener: (edges: number) => void, events: number): () => void {
+    return this.#core.waiting.watch(listener, events, this.#rx);
+  }
 }

@@ -29,7 +29,8 @@ const OPTIONS = new Map<string, string>([
 ]);
 
 export class _Options {
-  #values = new Map<string, number>();
+  // Made on first use: most sockets set no option.
+  #values: Map<string, number> | null = null;
 
   /** The key of an option we keep, or ENOPROTOOPT for any other. */
   static key(level: unknown, option: unknown, action: string): string {
@@ -46,30 +47,31 @@ export class _Options {
   }
 
   get(level: number, option: number): number {
-    return this.#values.get(`${level}:${option}`) ?? 0;
+    return this.get_key(`${level}:${option}`);
   }
 
   get_key(key: string): number {
-    return this.#values.get(key) ?? 0;
+    return this.#values?.get(key) ?? 0;
   }
 
   set_key(key: string, value: number): void {
-    this.#values.set(key, value);
+    (this.#values ??= new Map()).set(key, value);
   }
 
   // Linux copies these options from the listener to accepted sockets.
   copy_from(other: _Options): void {
-    for (const [key, value] of other.#values) this.#values.set(key, value);
+    if (other.#values !== null) this.#values = new Map(other.#values);
   }
 
   apply(conn: Deno.Conn | null, family: number): void {
-    if (!conn || family === AF_UNIX) return;
+    const values = this.#values;
+    if (!conn || family === AF_UNIX || values === null) return;
     const tcp = conn as Deno.TcpConn;
     try {
-      if (this.#values.has(`${IPPROTO_TCP}:${TCP_NODELAY}`)) {
+      if (values.has(`${IPPROTO_TCP}:${TCP_NODELAY}`)) {
         tcp.setNoDelay(this.get(IPPROTO_TCP, TCP_NODELAY) === 1);
       }
-      if (this.#values.has(`${SOL_SOCKET}:${SO_KEEPALIVE}`)) {
+      if (values.has(`${SOL_SOCKET}:${SO_KEEPALIVE}`)) {
         tcp.setKeepAlive(this.get(SOL_SOCKET, SO_KEEPALIVE) === 1);
       }
     } catch (err) {

@@ -30,10 +30,10 @@ import {
   EPIPE,
 } from "./errno.ts";
 import { _to_oserror } from "./_map_error.ts";
-import { _from_deno, _same } from "./_address.ts";
+import { type _Endpoint, _from_deno, _same } from "./_address.ts";
 import type { Address } from "./address.ts";
 import { EV_IN } from "./readiness.ts";
-import { type _Core, _State } from "./_core.ts";
+import { type _Core, type _Reader, _State } from "./_core.ts";
 import type { _Sender } from "./_send.ts";
 import { _check_flags, _check_into, _check_size } from "./_checks.ts";
 import { MAX_UNIX_DATAGRAM } from "./_policy.ts";
@@ -44,8 +44,10 @@ const READ_AHEAD = 256 * 1024;
 export const READ_CHUNK = 64 * 1024;
 /** The most one blocking `recv()` returns (it may return less, as always). */
 const RECV_MAX = 1024 * 1024;
-/** First read size of a socket that buffers ahead; grows when filled. */
+/** First read size of a socket; grows when filled. */
 const FIRST_READ = 2 * 1024;
+/** The largest slab a socket receives into (see `#recv_direct`). */
+const SLAB_MAX = 256 * 1024;
 /** Datagrams and connections a socket takes from the kernel ahead of time. */
 const DATAGRAM_QUEUE = 64;
 const ACCEPT_QUEUE = 4;
@@ -54,7 +56,7 @@ const ACCEPT_RETRY_MS = 100;
 
 const EMPTY = new Uint8Array(0);
 
-export class _Receiver {
+export class _Receiver implements _Reader {
   #core: _Core;
   #tx: _Sender;
   // One outstanding read (or accept) at most, and what it got.
@@ -68,18 +70,26 @@ export class _Receiver {
   shut = false;
   #rbuf: Uint8Array | null = null;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  // Datagrams are received here, then copied out.
   #scratch: Uint8Array | null = null;
-  #scratch_view: Uint8Array | null = null;
+  // What blocking recv() calls receive into; see #recv_direct.
+  #slab: Uint8Array | null = null;
+  #slab_pos = 0;
+  #slab_size = FIRST_READ;
 
   constructor(core: _Core, tx: _Sender) {
     this.#core = core;
     this.#tx = tx;
-    core.on_connected = () => {
-      if (this.reads_ahead()) this.pump();
-    };
-    core.on_peer = (peer) => {
-      this.grams = this.grams.filter(([, from]) => _same(from, peer));
-    };
+    core.reader = this;
+  }
+
+  connected(): void {
+    if (this.reads_ahead()) this.pump();
+  }
+
+  // A connected datagram socket drops what others sent before, too.
+  peer_set(peer: _Endpoint): void {
+    this.grams = this.grams.filter(([, from]) => _same(from, peer));
   }
 
   recv(bufsize: unknown, flags: unknown): Promise<Uint8Array> {
@@ -103,7 +113,7 @@ export class _Receiver {
       return core.waiting.until(
         () => this.#take(n, peek),
         core.timeout_for(f),
-        this.pump,
+        this,
       );
     } catch (err) {
       return Promise.reject(err);
@@ -188,7 +198,7 @@ export class _Receiver {
         return taken;
       },
       this.#core.timeout,
-      this.pump,
+      this,
     );
   }
 
@@ -208,27 +218,41 @@ export class _Receiver {
     return data.length > n ? data.subarray(0, n) : data;
   }
 
-  // Reads into the socket's scratch and copies out exactly what came: each
-  // result owns its buffer, and a big bufsize keeps no big buffer alive.
+  // Reads into the socket's own slab and returns a view of what came: no
+  // copy and, most calls, no allocation. A result's buffer is this socket's
+  // slab, so it holds only bytes this socket received. Slabs start small,
+  // so a receive that waits on an idle connection holds little, and grow
+  // while reads fill what they were offered.
   async #recv_direct(n: number): Promise<Uint8Array> {
-    const want = Math.min(n, RECV_MAX);
-    // The view of the last size is kept: a loop of same-size receives
-    // allocates nothing but its results.
-    let view = this.#scratch_view;
-    if (view === null || view.length !== want) {
-      let scratch = this.#scratch;
-      if (!scratch || scratch.length < want) {
-        scratch = this.#scratch = new Uint8Array(Math.max(want, READ_CHUNK));
-      }
-      view = this.#scratch_view = scratch.subarray(0, want);
-    }
+    const view = this.#room(Math.min(n, RECV_MAX));
     let got: number | null;
     try {
       got = await this.#read_start(view);
     } catch (err) {
       throw this.#read_lost(err);
     }
-    return view.slice(0, this.#read_done(got));
+    const k = this.#read_done(got);
+    if (k === 0) return EMPTY;
+    this.#slab_pos += k;
+    if (k === view.length) {
+      this.#slab_size = Math.min(this.#slab_size * 4, SLAB_MAX);
+    } else if (k * 16 <= view.length && this.#slab_size > FIRST_READ) {
+      this.#slab_size /= 4;
+    }
+    return view.subarray(0, k);
+  }
+
+  // Where the next read goes: the rest of the slab, or a new slab when
+  // little is left or the old one was transferred (detached).
+  #room(want: number): Uint8Array {
+    let slab = this.#slab;
+    let pos = this.#slab_pos;
+    const left = slab === null ? 0 : slab.length - pos;
+    if (left < Math.min(want, this.#slab_size) / 2) {
+      slab = this.#slab = new Uint8Array(Math.max(this.#slab_size, FIRST_READ));
+      pos = this.#slab_pos = 0;
+    }
+    return slab!.subarray(pos, pos + Math.min(want, slab!.length - pos));
   }
 
   async #recv_all(n: number, flags: number): Promise<Uint8Array> {
@@ -341,13 +365,12 @@ export class _Receiver {
         return gram;
       },
       core.timeout_for(flags),
-      this.pump,
+      this,
     );
   }
 
   // Starts the one outstanding read, datagram receive or accept, if room.
-  // Bound once: waiting calls it per loop.
-  pump = (): void => {
+  pump(): void {
     const core = this.#core;
     if (this.op || core.closed || this.eof || this.error) return;
     if (core.listener && core.state === _State.Listening) {
@@ -383,7 +406,7 @@ export class _Receiver {
       this.op = core.conn.read(this.#rbuf ??= new Uint8Array(FIRST_READ))
         .then(this.#on_read, this.#on_read_error);
     }
-  };
+  }
 
   // The ends of a read ahead into #rbuf (made once per socket: this runs
   // per message).

@@ -35,6 +35,9 @@ export class _Sender {
   error: OSError | null = null;
   shut = false;
   #closed_write = false;
+  // A sendall() is under way, and how many wait for their turn.
+  #sendall_busy = false;
+  #sendall_waiters = 0;
 
   constructor(core: _Core) {
     this.#core = core;
@@ -65,14 +68,52 @@ export class _Sender {
         return this.send(bytes, flags).then(() => {});
       }
       const timeout = core.timeout_for(flags as number);
-      const conn = core.conn;
-      if (timeout === null && conn && this.#may_write_directly()) {
-        return this.#sendall_direct(conn, bytes);
+      // One sendall() at a time, in call order: one that has to wait takes
+      // a copy (the caller may reuse its bytes) and its turn. Non-blocking
+      // ones never wait, so they need no turn.
+      if (this.#sendall_busy && timeout !== 0) {
+        return this.#sendall_later(bytes.slice(), timeout);
       }
-      return this.#sendall_waiting(bytes, timeout);
+      this.#sendall_busy = true;
+      return this.#sendall_now(bytes, timeout);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // Runs a sendall() that holds the turn; it gives the turn up when done.
+  #sendall_now(bytes: Uint8Array, timeout: number | null): Promise<void> {
+    const conn = this.#core.conn;
+    if (timeout === null && conn && this.#may_write_directly()) {
+      return this.#sendall_direct(conn, bytes);
+    }
+    return this.#sendall_waiting(bytes, timeout);
+  }
+
+  async #sendall_later(
+    bytes: Uint8Array,
+    timeout: number | null,
+  ): Promise<void> {
+    this.#sendall_waiters++;
+    try {
+      await this.#core.waiting.until(
+        () => {
+          if (this.#sendall_busy) return undefined;
+          this.#sendall_busy = true;
+          return true;
+        },
+        timeout,
+        null,
+      );
+    } finally {
+      this.#sendall_waiters--;
+    }
+    return this.#sendall_now(bytes, timeout);
+  }
+
+  #sendall_done(): void {
+    this.#sendall_busy = false;
+    if (this.#sendall_waiters > 0) this.#core.waiting.fire(0);
   }
 
   async sendto(data: unknown, address: Address): Promise<number> {
@@ -111,17 +152,21 @@ export class _Sender {
 
   async #sendall_direct(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
     let done = 0;
-    while (done < bytes.length) {
-      let n: number;
-      try {
-        n = await this.#write_start(
-          conn,
-          done === 0 ? bytes : bytes.subarray(done),
-        );
-      } catch (err) {
-        throw this.#write_lost(err);
+    try {
+      while (done < bytes.length) {
+        let n: number;
+        try {
+          n = await this.#write_start(
+            conn,
+            done === 0 ? bytes : bytes.subarray(done),
+          );
+        } catch (err) {
+          throw this.#write_lost(err);
+        }
+        done += this.#write_done(n);
       }
-      done += this.#write_done(n);
+    } finally {
+      this.#sendall_done();
     }
   }
 
@@ -131,12 +176,16 @@ export class _Sender {
   ): Promise<void> {
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
     let sent = 0;
-    while (sent < bytes.length) {
-      const left = timeout
-        ? Math.max(0, deadline - performance.now()) / 1000
-        : timeout;
-      if (timeout && left === 0) throw new TimeoutError();
-      sent += await this.#send_stream(bytes.subarray(sent), left);
+    try {
+      while (sent < bytes.length) {
+        const left = timeout
+          ? Math.max(0, deadline - performance.now()) / 1000
+          : timeout;
+        if (timeout && left === 0) throw new TimeoutError();
+        sent += await this.#send_stream(bytes.subarray(sent), left);
+      }
+    } finally {
+      this.#sendall_done();
     }
   }
 

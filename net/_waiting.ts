@@ -10,37 +10,43 @@ import { EV_IN } from "./readiness.ts";
 
 type Watcher = { listener: (edges: number) => void; events: number };
 
+/** What waits for input: it starts the read that may bring it. */
+export interface _Pump {
+  pump(): void;
+}
+
 /** The longest delay setTimeout() honours. */
 const MAX_TIMER_MS = 0x7fffffff;
 
 export class _Waiting {
   /** How many watchers wait for input: the socket then reads ahead. */
   armed = 0;
-  #watchers = new Set<Watcher>();
+  // Made on first use: most sockets are never watched.
+  #watchers: Set<Watcher> | null = null;
   #changed: PromiseWithResolvers<void> | null = null;
-  #closed: () => boolean;
+  #owner: { readonly closed: boolean };
 
-  constructor(closed: () => boolean) {
-    this.#closed = closed;
+  constructor(owner: { readonly closed: boolean }) {
+    this.#owner = owner;
   }
 
-  /** Adds a watcher; `arm` runs when it waits for input. */
+  /** Adds a watcher; `reader` reads ahead when it waits for input. */
   watch(
     listener: (edges: number) => void,
     events: number,
-    arm: () => void,
+    reader: _Pump,
   ): () => void {
     const watcher: Watcher = { listener, events };
-    this.#watchers.add(watcher);
+    (this.#watchers ??= new Set()).add(watcher);
     if (events & EV_IN) {
       this.armed++;
-      arm();
+      reader.pump();
     }
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      this.#watchers.delete(watcher);
+      this.#watchers!.delete(watcher);
       if (events & EV_IN) this.armed--;
     };
   }
@@ -51,8 +57,9 @@ export class _Waiting {
       this.#changed = null;
       changed.resolve();
     }
-    if (this.#watchers.size > 0) {
-      for (const w of this.#watchers) w.listener(edges);
+    const watchers = this.#watchers;
+    if (watchers !== null && watchers.size > 0) {
+      for (const w of watchers) w.listener(edges);
     }
   }
 
@@ -61,18 +68,18 @@ export class _Waiting {
   // `timeout` seconds with TimeoutError. Checking and taking in one
   // synchronous step keeps concurrent callers from taking the same item;
   // they wake in the order they began waiting. Whatever arrives after a
-  // timeout stays buffered for the next call. `pump` (for reads) starts the
-  // read that may bring it.
+  // timeout stays buffered for the next call. `reader` (for reads) starts
+  // the read that may bring it.
   async until<T>(
     attempt: () => T | undefined,
     timeout: number | null,
-    pump: (() => void) | null,
+    reader: _Pump | null,
   ): Promise<T> {
     let got = attempt();
     if (got !== undefined) return got;
     // Read only when nothing is buffered: a receive left pending for no one
     // would block sends on a Unix datagram socket (Deno refuses them then).
-    pump?.();
+    reader?.pump();
     if (timeout === 0) throw new BlockingIOError();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expired = false;
@@ -86,11 +93,11 @@ export class _Waiting {
     });
     try {
       for (;;) {
-        pump?.();
+        reader?.pump();
         const changed =
           (this.#changed ??= Promise.withResolvers<void>()).promise;
         await (limit ? Promise.race([changed, limit]) : changed);
-        if (this.#closed()) throw new OSError(EBADF);
+        if (this.#owner.closed) throw new OSError(EBADF);
         got = attempt();
         if (got !== undefined) return got;
         if (expired) throw new TimeoutError();

@@ -22,6 +22,8 @@
 import { EBADF } from "./errno.ts";
 import { OSError } from "./errors.ts";
 import { _Serial } from "./_serial.ts";
+import { _as_bytes } from "./_bytes.ts";
+import { _ByteWriter } from "./_byte_writer.ts";
 import { _make_codec } from "./_codecs.ts";
 import { _ByteReader } from "./_byte_reader.ts";
 import { _code_points, _TextReader } from "./_text_reader.ts";
@@ -213,12 +215,9 @@ export class SocketFile<M extends string = string> {
   #encoding: string | null;
   #errors: string | null;
   #newline: string | null;
-  // Write buffer, allocated on the first buffered write.
-  #wbuf: Uint8Array | null = null;
-  #wlen = 0;
+  #writer: _ByteWriter;
   // Calls run one at a time per direction, as Python's buffered files lock.
   #reads = new _Serial();
-  #writes = new _Serial();
 
   /**
    * Makes a file over `sock`, as `sock.makefile(mode, options)`.
@@ -306,6 +305,7 @@ export class SocketFile<M extends string = string> {
     this.#binary = binary;
     this.#raw = size === 0;
     this.#bufsize = size === 0 ? DEFAULT_BUFFER_SIZE : size;
+    this.#writer = new _ByteWriter(sock, this.#bufsize, this.#raw);
     this.#mode = binary ? `${reading ? "r" : ""}${writing ? "w" : ""}b` : mode;
     if (binary) {
       this.#bytes = new _ByteReader(sock, this.#bufsize, this.#raw);
@@ -563,17 +563,15 @@ export class SocketFile<M extends string = string> {
     let bytes: Uint8Array;
     let count: number;
     if (this.#binary) {
-      if (ArrayBuffer.isView(data)) {
-        bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      } else if (data instanceof ArrayBuffer) {
-        bytes = new Uint8Array(data);
-      } else {
+      const view = _as_bytes(data, false);
+      if (view === null) {
         throw new TypeError(
           `Cannot write to file: a bytes-like object is required, received ${
             describe(data)
           }`,
         );
       }
+      bytes = view;
       count = bytes.length;
     } else {
       if (typeof data !== "string") {
@@ -591,7 +589,7 @@ export class SocketFile<M extends string = string> {
       bytes = this.#encode!(text);
     }
     if (bytes.length > 0) {
-      await this.#serial_write(() => this.#write_bytes(bytes));
+      await this.#writer.write(bytes);
     }
     return count;
   }
@@ -605,7 +603,7 @@ export class SocketFile<M extends string = string> {
   async flush(): Promise<void> {
     this.#check_closed();
     if (!this.#writing) return;
-    await this.#serial_write(() => this.#flush_buffer());
+    await this.#writer.flush();
   }
 
   /**
@@ -660,12 +658,11 @@ export class SocketFile<M extends string = string> {
   async #close(): Promise<void> {
     try {
       // Also waits for writes still in flight.
-      if (this.#writing) await this.#serial_write(() => this.#flush_buffer());
+      if (this.#writing) await this.#writer.flush();
     } finally {
       this.#bytes?.clear();
       this.#text?.clear();
-      this.#wbuf = null;
-      this.#wlen = 0;
+      this.#writer.clear();
       this.#sock._decref_socketios?.();
     }
   }
@@ -703,38 +700,6 @@ export class SocketFile<M extends string = string> {
 
   #serial_read<T>(fn: () => Promise<T>): Promise<T> {
     return this.#reads.run(fn);
-  }
-
-  #serial_write<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#writes.run(fn);
-  }
-
-  // ---- writes ----
-
-  async #write_bytes(bytes: Uint8Array): Promise<void> {
-    if (this.#raw) return await this.#sock.sendall(bytes);
-    const cap = this.#bufsize;
-    if (this.#wlen + bytes.length <= cap) {
-      this.#wbuf ??= new Uint8Array(cap);
-      this.#wbuf.set(bytes, this.#wlen);
-      this.#wlen += bytes.length;
-      return;
-    }
-    await this.#flush_buffer();
-    if (bytes.length >= cap) {
-      await this.#sock.sendall(bytes);
-    } else {
-      this.#wbuf ??= new Uint8Array(cap);
-      this.#wbuf.set(bytes, 0);
-      this.#wlen = bytes.length;
-    }
-  }
-
-  async #flush_buffer(): Promise<void> {
-    const n = this.#wlen;
-    if (n === 0 || this.#wbuf === null) return;
-    this.#wlen = 0;
-    await this.#sock.sendall(this.#wbuf.subarray(0, n));
   }
 }
 

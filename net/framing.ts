@@ -25,6 +25,8 @@
  */
 import { EMSGSIZE, EPROTO } from "./errno.ts";
 import { ConnectionError, OSError } from "./errors.ts";
+import { _as_bytes } from "./_bytes.ts";
+import { _Serial } from "./_serial.ts";
 
 /**
  * The default `max_size` of {@linkcode send_msg} and {@linkcode recv_msg}:
@@ -200,14 +202,8 @@ export async function send_msg(
 ): Promise<void> {
   const max = check_max_size("send", options?.max_size);
   check_sock("send", sock, "sendall");
-  let payload: Uint8Array;
-  if (typeof data === "string") {
-    payload = new TextEncoder().encode(data);
-  } else if (ArrayBuffer.isView(data)) {
-    payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  } else if (data instanceof ArrayBuffer) {
-    payload = new Uint8Array(data);
-  } else {
+  const payload = _as_bytes(data, true);
+  if (payload === null) {
     throw new TypeError(
       `Cannot send message: data must be a string or a BufferSource, received ${
         data === null ? "null" : typeof data
@@ -294,8 +290,8 @@ interface Partial {
 }
 
 const pending = new WeakMap<object, Partial>();
-const recv_tails = new WeakMap<object, Promise<void>>();
-const send_tails = new WeakMap<object, Promise<void>>();
+const recv_tails = new WeakMap<object, _Serial>();
+const send_tails = new WeakMap<object, _Serial>();
 
 async function recv_one(
   sock: MsgReceiver,
@@ -378,20 +374,13 @@ function check_sock(action: string, sock: unknown, method: string): void {
   }
 }
 
-function ignore(): void {}
-
 // Runs fn after the previous call on the same socket has settled.
 function serial<T>(
-  tails: WeakMap<object, Promise<void>>,
+  serials: WeakMap<object, _Serial>,
   key: object,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const prev = tails.get(key);
-  const run = prev === undefined ? fn() : prev.then(fn);
-  const tail = run.then(ignore, ignore);
-  tails.set(key, tail);
-  tail.then(() => {
-    if (tails.get(key) === tail) tails.delete(key);
-  });
-  return run;
+  let queue = serials.get(key);
+  if (queue === undefined) serials.set(key, queue = new _Serial());
+  return queue.run(fn);
 }

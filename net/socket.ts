@@ -44,17 +44,17 @@ import {
   EV_HUP,
   EV_IN,
   EV_OUT,
-  type ReadinessSource,
   register_fileno,
   release_fileno,
 } from "./readiness.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
+import { _keeps_order } from "./_byte_writer.ts";
 import { _check_kind, _check_size, _check_timeout } from "./_checks.ts";
 import { _default_timeout } from "./_default_timeout.ts";
 import { _Core, _State } from "./_core.ts";
 import { _Receiver, READ_CHUNK } from "./_receive.ts";
 import { _Sender } from "./_send.ts";
-import { _events } from "./_events.ts";
+import { _Source } from "./_events.ts";
 
 /**
  * What `send()` and friends accept: bytes, any BufferSource, or a string
@@ -129,12 +129,8 @@ export class Socket implements AsyncDisposable {
     const core = this.#core = new _Core(family, base, timeout);
     this.#tx = new _Sender(core);
     this.#rx = new _Receiver(core, this.#tx);
-    const source: ReadinessSource = {
-      poll_events: () => _events(core, this.#rx, this.#tx),
-      watch: (listener, events) =>
-        core.waiting.watch(listener, events, this.#rx.pump),
-    };
-    this.#fd = register_fileno(source);
+    this.#fd = register_fileno(new _Source(core, this.#rx, this.#tx));
+    _keeps_order.add(this);
   }
 
   // A connection `accept()` took, adopted by a new socket.
@@ -308,6 +304,11 @@ export class Socket implements AsyncDisposable {
    * Receives up to `bufsize` bytes. An empty array means the peer closed its
    * side. On a datagram socket, one datagram; what does not fit in `bufsize`
    * is dropped, as on Linux.
+   *
+   * A stream socket's result is a view of memory the socket receives into,
+   * not a copy: it may share its `ArrayBuffer` with this socket's earlier
+   * results, never with another socket's. `slice()` it before transferring
+   * its buffer.
    *
    * @param bufsize The most bytes to return.
    * @param flags `MSG_PEEK`, `MSG_DONTWAIT`, `MSG_WAITALL`.

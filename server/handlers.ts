@@ -180,7 +180,8 @@ export class SocketWriter {
   #bufsize: number;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
-  #pending: Promise<void> | null = null;
+  // The socket's sendall() keeps call order: the last one settles last.
+  #last: Promise<void> | null = null;
   #error: unknown = null;
   #closed = false;
 
@@ -225,35 +226,21 @@ export class SocketWriter {
       if (this.#buffered < this.#bufsize) return Promise.resolve(n);
       return handled(this.#drain().then(() => n));
     }
-    // Queue behind a running send; copy then, the caller may reuse `data`.
-    if (this.#pending !== null) {
-      return handled(this.#send(bytes.slice()).then(() => n));
-    }
-    // Nothing queued: send at once, with one promise hop (the hot path).
-    const sent = this.#sock.sendall(bytes);
-    this.#pending = sent;
-    return handled(sent.then(() => {
-      if (this.#pending === sent) this.#pending = null;
-      return n;
-    }, (error) => {
-      this.#error ??= error;
-      if (this.#pending === sent) this.#pending = null;
-      throw error;
-    }));
+    // Straight into the socket's own send queue, which keeps the order.
+    return handled(this.#send(bytes).then(() => n));
   }
 
   // Sends the buffered chunks as one write.
   #drain(): Promise<void> {
-    if (this.#chunks.length === 0) return this.#pending ?? Promise.resolve();
+    if (this.#chunks.length === 0) return this.#last ?? Promise.resolve();
     const chunks = this.#chunks;
     this.#chunks = [];
+    const size = this.#buffered;
     this.#buffered = 0;
     let joined: Uint8Array;
     if (chunks.length === 1) {
       joined = chunks[0]!;
     } else {
-      let size = 0;
-      for (const c of chunks) size += c.byteLength;
       joined = new Uint8Array(size);
       let at = 0;
       for (const c of chunks) {
@@ -265,30 +252,18 @@ export class SocketWriter {
   }
 
   #send(chunk: Uint8Array): Promise<void> {
-    const sent = this.#send_after(this.#pending, chunk);
-    this.#pending = sent;
-    // Attached first, so it runs before the writer's own continuation; it
+    const sent = this.#sock.sendall(chunk);
+    this.#last = sent;
+    // Attached first, so a failure is kept before the caller sees it; it
     // also keeps an unawaited failed write from being unhandled (flush()
     // reports it).
-    const settle = () => {
-      if (this.#pending === sent) this.#pending = null;
-    };
-    sent.then(settle, settle);
+    sent.then(() => {
+      if (this.#last === sent) this.#last = null;
+    }, (error) => {
+      this.#error ??= error;
+      if (this.#last === sent) this.#last = null;
+    });
     return sent;
-  }
-
-  async #send_after(
-    previous: Promise<void> | null,
-    chunk: Uint8Array,
-  ): Promise<void> {
-    if (previous !== null) await previous.catch(() => {});
-    if (this.#error !== null) throw this.#error;
-    try {
-      await this.#sock.sendall(chunk);
-    } catch (error) {
-      this.#error = error;
-      throw error;
-    }
   }
 
   /**
@@ -299,7 +274,7 @@ export class SocketWriter {
    * @throws {OSError} When a send failed.
    */
   async flush(): Promise<void> {
-    await this.#drain();
+    await this.#drain().catch(ignore);
     if (this.#error !== null) throw this.#error;
   }
 

@@ -37,6 +37,13 @@ export class Echo extends StreamRequestHandler {
   }
 }
 
+/** Line by line, as the tutorials' line servers: each line goes back. */
+export class LineEcho extends StreamRequestHandler {
+  override async handle(): Promise<void> {
+    for await (const line of this.rfile) await this.wfile.write(line);
+  }
+}
+
 interface Running {
   port: number;
   stop(): Promise<void>;
@@ -53,6 +60,7 @@ type ServerClass = new (address: [string, number], handler: any) => {
 const CLASSES = {
   blocking: "TCPServer",
   selector: "SelectorTCPServer",
+  "selector-lines": "SelectorTCPServer",
   threading: "ThreadingTCPServer",
   forking: "ForkingTCPServer",
 } as const;
@@ -76,7 +84,10 @@ async function find_class(name: string): Promise<ServerClass | string> {
   return `${name} is exported neither by server/mod.ts nor by ${file}`;
 }
 
-async function socketserver(name: string): Promise<Running> {
+async function socketserver(
+  name: string,
+  handler: typeof StreamRequestHandler = Echo,
+): Promise<Running> {
   const found = await find_class(name);
   if (typeof found === "string") {
     console.error(`not available: ${found}`);
@@ -89,7 +100,7 @@ async function socketserver(name: string): Promise<Running> {
     static daemon_threads = true;
     static block_on_close = false;
   };
-  const server = new Cls(["127.0.0.1", 0], Echo);
+  const server = new Cls(["127.0.0.1", 0], handler);
   const serving = server.serve_forever();
   await workers_up(server);
   return {
@@ -112,6 +123,43 @@ async function workers_up(server: object): Promise<void> {
   while (pooled.active_workers < pooled.max_workers && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+// The tutorials' server as a new user writes it: recv(65536), sendall().
+function recv_loop(): Running {
+  const listener = socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen(1024);
+  const conns = new Set<Socket>();
+  const serve = async (conn: Socket) => {
+    try {
+      while (true) {
+        const data = await conn.recv(CHUNK);
+        if (data.length === 0) break;
+        await conn.sendall(data);
+      }
+    } catch {
+      // The client went away.
+    } finally {
+      conns.delete(conn);
+      await conn.close();
+    }
+  };
+  const accepting = (async () => {
+    while (true) {
+      const [conn] = await listener.accept();
+      conns.add(conn);
+      void serve(conn);
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.getsockname() as [string, number])[1],
+    async stop() {
+      await listener.close();
+      await accepting;
+      for (const conn of conns) await conn.close();
+    },
+  };
 }
 
 function net_loop(): Running {
@@ -237,12 +285,16 @@ if (import.meta.main) {
   const kind = Deno.args[0] ?? "";
   let running: Running;
   if (kind === "net") running = net_loop();
+  else if (kind === "recv") running = recv_loop();
   else if (kind === "mux") running = mux_loop();
   else if (Object.hasOwn(CLASSES, kind)) {
-    running = await socketserver(CLASSES[kind as keyof typeof CLASSES]);
+    running = await socketserver(
+      CLASSES[kind as keyof typeof CLASSES],
+      kind === "selector-lines" ? LineEcho : Echo,
+    );
   } else {
     console.error(
-      `Cannot start server: kind must be one of blocking, selector, threading, forking, net, mux, received "${kind}"`,
+      `Cannot start server: kind must be one of blocking, selector, selector-lines, threading, forking, net, recv, mux, received "${kind}"`,
     );
     Deno.exit(2);
   }

@@ -793,3 +793,33 @@ s.close()
     assert.equal(out.code, 0);
   }
 });
+
+Deno.test('makefile("wb") writes that are not awaited arrive in order over a real socket, small and big mixed', async () => {
+  await using p = await pair();
+  const [a, b] = p;
+  b.settimeout(5);
+  const f = a.makefile("wb", { buffering: 1000 });
+  const sizes = [10, 990, 1, 5000, 300, 700, 400_000, 3, 999, 1000, 64];
+  const writes: Promise<number>[] = [];
+  let total = 0;
+  for (const [i, n] of sizes.entries()) {
+    const chunk = new Uint8Array(n).fill(i + 1);
+    writes.push(f.write(chunk));
+    total += n;
+  }
+  await f.flush();
+  assert.deepEqual(await Promise.all(writes), sizes);
+  const got = new Uint8Array(total);
+  let have = 0;
+  for (let i = 0; i < 10_000 && have < total; i++) {
+    have += await b.recv_into(got.subarray(have));
+  }
+  assert.equal(have, total);
+  let at = 0;
+  for (const [i, n] of sizes.entries()) {
+    const part = got.subarray(at, at + n);
+    assert.ok(part.every((x) => x === i + 1), `write ${i} (${n} bytes)`);
+    at += n;
+  }
+  await f.close();
+});

@@ -945,7 +945,7 @@ Deno.test("accept() returns [Socket, [host, port]] equal to the client's getsock
 // Python's bytes are independent objects; a Uint8Array from recv() must not
 // share its ArrayBuffer with other results (a shared pool would let a
 // transfer detach them, and `.buffer` expose other connections' bytes).
-Deno.test("recv() results survive transferring another result's buffer", async () => {
+Deno.test("recv() results of another connection, and copies, survive transferring a result's buffer", async () => {
   await using t = await tcpTrio();
   await using u = await tcpTrio();
   await t.client.sendall("first");
@@ -953,13 +953,13 @@ Deno.test("recv() results survive transferring another result's buffer", async (
   await u.client.sendall("other connection");
   const b = await u.conn.recv(100);
   await t.client.sendall("third");
-  const c = await t.conn.recv(100);
+  const c = (await t.conn.recv(100)).slice(); // shares a's slab: copied
   assert.equal(text(a), "first");
   // Hand a's memory to someone else, as postMessage(a, [a.buffer]) does.
   const moved = structuredClone(a, { transfer: [a.buffer as ArrayBuffer] });
   assert.equal(text(moved), "first");
   assert.equal(text(b), "other connection", "b was detached with a");
-  assert.equal(text(c), "third", "c was detached with a");
+  assert.equal(text(c), "third", "the copy of c was detached with a");
   // And reading continues normally afterwards.
   await t.client.sendall("fourth");
   assert.equal(text(await t.conn.recv(100)), "fourth");
@@ -1359,4 +1359,76 @@ Deno.test("close() takes effect at once, while bytes queued before it still reac
     at += p.length;
   }
   assert.deepEqual(all, data);
+});
+
+Deno.test("sendall() calls that are not awaited arrive in call order, each whole, also past the send buffer", async () => {
+  for (const timeout of [null, 5]) {
+    const [a, b] = await socketpair();
+    await using _a = a;
+    await using _b = b;
+    a.settimeout(timeout);
+    b.settimeout(5);
+    const size = 700 * 1024; // more than the socket's 256 KiB send buffer
+    const parts = [1, 2, 3, 4].map((v) => new Uint8Array(size).fill(v));
+    const sent = parts.map((p) => a.sendall(p));
+    parts[3]!.fill(9); // a waiting sendall() sends what it was given
+    const got = new Uint8Array(size * 4);
+    let have = 0;
+    for (let i = 0; i < 10_000 && have < got.length; i++) {
+      have += await b.recv_into(got.subarray(have));
+    }
+    await Promise.all(sent);
+    assert.equal(have, got.length);
+    for (let i = 0; i < 4; i++) {
+      const part = got.subarray(i * size, (i + 1) * size);
+      assert.ok(part.every((x) => x === i + 1), `part ${i} mixed (${timeout})`);
+    }
+  }
+});
+
+Deno.test("recv() results of two connections never share memory: each result's buffer holds only its own connection's bytes", async () => {
+  const pairs = [await socketpair(), await socketpair()];
+  try {
+    const fills = [0x61, 0x62];
+    const seen: Uint8Array[][] = [[], []];
+    for (let round = 0; round < 40; round++) {
+      for (const [i, [a, b]] of pairs.entries()) {
+        const size = 1 + ((round * 7919 + i * 104729) % 70_000);
+        await a.sendall(new Uint8Array(size).fill(fills[i]!));
+        let got = 0;
+        for (let k = 0; k < 1000 && got < size; k++) {
+          const data = await b.recv(round % 2 ? 65536 : 1000);
+          got += data.length;
+          seen[i]!.push(data);
+        }
+        assert.equal(got, size);
+      }
+    }
+    for (const [i, results] of seen.entries()) {
+      for (const data of results) {
+        // Everything reachable through the result: the whole buffer.
+        const whole = new Uint8Array(data.buffer);
+        assert.ok(
+          whole.every((x) => x === 0 || x === fills[i]),
+          `connection ${i} can reach another connection's bytes`,
+        );
+      }
+    }
+  } finally {
+    for (const [a, b] of pairs) await Promise.all([a.close(), b.close()]);
+  }
+});
+
+Deno.test("recv() goes on after a result's buffer was transferred away", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  for (let i = 0; i < 5; i++) {
+    await a.sendall(`message ${i}`);
+    const data = await b.recv(1024);
+    assert.equal(new TextDecoder().decode(data), `message ${i}`);
+    const buffer = data.buffer as ArrayBuffer;
+    structuredClone(buffer, { transfer: [buffer] });
+    assert.equal(data.length, 0); // detached: the socket must take a new slab
+  }
 });
