@@ -339,10 +339,13 @@ export class _Sender {
     this.#drained();
   };
 
+  // An emptied queue wakes waiters but is no EV_OUT edge: as Linux, which
+  // tells edge-triggered watchers about room to write only after the send
+  // buffer was full (that crossing is fired in #written).
   #drained(): void {
     this.draining = null;
     if (this.shut) this.#close_write();
-    this.#core.waiting.fire(EV_OUT);
+    this.#core.waiting.fire(0);
   }
 
   #fail_write(err: unknown): OSError {

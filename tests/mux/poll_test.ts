@@ -511,3 +511,37 @@ Deno.test("poll.poll() rejects with RuntimeError while another poll() of the sam
   assert.deepEqual(await p.poll(0), [[src.fileno(), POLLIN]]);
   p.unregister(src);
 });
+
+Deno.test("epoll() with EPOLLET after sendall() reports EPOLLIN | EPOLLOUT for the receiver only, as Linux", async () => {
+  const tcp = await connected();
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  try {
+    for (const blocking of [true, false]) {
+      for (const [sender, receiver] of [[tcp.client, tcp.conn], [a, b]]) {
+        using ep = epoll();
+        const mask = EPOLLIN | EPOLLOUT | EPOLLET;
+        ep.register(sender!, mask);
+        ep.register(receiver!, mask);
+        const first = (await ep.poll(1, 4)).map(([fd]) => fd).sort();
+        assert.deepEqual(first, [sender!.fileno(), receiver!.fileno()].sort());
+        assert.deepEqual(await ep.poll(0.1, 4), []);
+        sender!.setblocking(blocking);
+        await sender!.sendall("Hello!");
+        const at = `${blocking ? "" : "non-"}blocking fd ${sender!.fileno()}`;
+        assert.deepEqual(
+          await ep.poll(1, 4),
+          [[receiver!.fileno(), EPOLLIN | EPOLLOUT]],
+          at,
+        );
+        // The bytes left the sender's queue: that is no new room to write.
+        assert.deepEqual(await ep.poll(0.3, 4), [], at);
+        sender!.setblocking(true);
+        assert.equal(text(await receiver!.recv(64)), "Hello!");
+      }
+    }
+  } finally {
+    await tcp.close();
+  }
+});
