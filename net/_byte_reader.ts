@@ -73,9 +73,9 @@ export class _ByteReader {
   async read1(count: number): Promise<Uint8Array> {
     if (count === 0) return EMPTY;
     if (this.#pos >= this.#buf.length) {
-      if (!await this.#fill(this.#raw ? count : this.#bufsize)) {
-        return EMPTY;
-      }
+      // The receive is inlined: one async frame less per call.
+      const chunk = await this.#sock.recv(this.#raw ? count : this.#bufsize);
+      if (!this.#append(chunk)) return EMPTY;
     }
     return this.#take(count);
   }

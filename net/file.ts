@@ -511,11 +511,17 @@ export class SocketFile<M extends string = string> {
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws.
    */
-  async read1(n: number | null = -1): Promise<Uint8Array> {
-    let count = this.#check_read("read", n, "n");
-    this.#need_binary("read1");
+  read1(n: number | null = -1): Promise<Uint8Array> {
+    // Not async: one promise less per call on the hot path.
+    let count: number;
+    try {
+      count = this.#check_read("read", n, "n");
+      this.#need_binary("read1");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (count < 0) count = this.#bufsize;
-    return await this.#serial_read(() => this.#bytes!.read1(count));
+    return this.#serial_read(() => this.#bytes!.read1(count));
   }
 
   /**

@@ -181,7 +181,7 @@ export class SocketWriter {
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   // The socket's sendall() keeps call order: the last one settles last.
-  #last: Promise<void> | null = null;
+  #last: Promise<unknown> | null = null;
   #error: unknown = null;
   #closed = false;
 
@@ -227,11 +227,11 @@ export class SocketWriter {
       return handled(this.#drain().then(() => n));
     }
     // Straight into the socket's own send queue, which keeps the order.
-    return handled(this.#send(bytes).then(() => n));
+    return this.#send(bytes, n);
   }
 
   // Sends the buffered chunks as one write.
-  #drain(): Promise<void> {
+  #drain(): Promise<unknown> {
     if (this.#chunks.length === 0) return this.#last ?? Promise.resolve();
     const chunks = this.#chunks;
     this.#chunks = [];
@@ -248,23 +248,22 @@ export class SocketWriter {
         at += c.byteLength;
       }
     }
-    return this.#send(joined);
+    return this.#send(joined, size);
   }
 
-  #send(chunk: Uint8Array): Promise<void> {
-    const sent = this.#sock.sendall(chunk);
+  // Resolves to `n` once the socket took `chunk`. A failure is kept for
+  // flush() and later writes, and never left unhandled.
+  #send(chunk: Uint8Array, n: number): Promise<number> {
+    const sent = this.#sock.sendall(chunk).then(() => n, this.#failed);
     this.#last = sent;
-    // Attached first, so a failure is kept before the caller sees it; it
-    // also keeps an unawaited failed write from being unhandled (flush()
-    // reports it).
-    sent.then(() => {
-      if (this.#last === sent) this.#last = null;
-    }, (error) => {
-      this.#error ??= error;
-      if (this.#last === sent) this.#last = null;
-    });
+    sent.catch(ignore);
     return sent;
   }
+
+  #failed = (error: unknown): never => {
+    this.#error ??= error;
+    throw error;
+  };
 
   /**
    * Sends everything written so far.
