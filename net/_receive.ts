@@ -35,7 +35,7 @@ import type { Address } from "./address.ts";
 import { EV_IN } from "./readiness.ts";
 import { type _Core, type _Reader, _State } from "./_core.ts";
 import type { _Sender } from "./_send.ts";
-import { _check_flags, _check_into, _check_size } from "./_checks.ts";
+import { _check_flags, _check_into, _check_size, MAX_SIZE } from "./_checks.ts";
 import { MAX_UNIX_DATAGRAM } from "./_policy.ts";
 
 /** Received bytes a socket buffers ahead of `recv()` calls. */
@@ -97,7 +97,7 @@ export class _Receiver implements _Reader {
   recv(bufsize: unknown, flags: unknown): Promise<Uint8Array> {
     // Not async itself: the hot paths below allocate small frames only.
     try {
-      const n = _check_size(bufsize, "bufsize", "receive");
+      const n = _check_size(bufsize, "bufsize", "receive", MAX_SIZE);
       _check_flags(flags, "receive");
       const core = this.#core;
       core.check_open("receive");
@@ -153,7 +153,7 @@ export class _Receiver implements _Reader {
     bufsize: unknown,
     flags: unknown,
   ): Promise<[Uint8Array, Address | null]> {
-    const n = _check_size(bufsize, "bufsize", "receive");
+    const n = _check_size(bufsize, "bufsize", "receive", MAX_SIZE);
     _check_flags(flags, "receive");
     const core = this.#core;
     core.check_open("receive");

@@ -22,6 +22,7 @@
 import { EBADF } from "./errno.ts";
 import { OSError } from "./errors.ts";
 import { _Serial } from "./_serial.ts";
+import { MAX_SIZE } from "./_checks.ts";
 import { _as_bytes } from "./_bytes.ts";
 import { _ByteWriter } from "./_byte_writer.ts";
 import { _make_codec } from "./_codecs.ts";
@@ -277,6 +278,11 @@ export class SocketFile<M extends string = string> {
           `Cannot make file: buffering must be an integer, received ${buffering}`,
         );
       }
+      if (buffering > MAX_SIZE) {
+        throw new RangeError(
+          `Cannot make file: buffering must be at most ${MAX_SIZE}, received ${buffering}`,
+        );
+      }
       if (buffering === 0 && !binary) {
         throw new RangeError(
           `Cannot make file: unbuffered streams must be binary, received mode "${mode}"`,
@@ -284,18 +290,12 @@ export class SocketFile<M extends string = string> {
       }
       if (buffering >= 0) size = buffering;
     }
+    // Binary mode ignores the text options, as CPython's makefile() does.
     for (const [key, value] of Object.entries({ encoding, errors, newline })) {
-      if (value === undefined || value === null) continue;
+      if (binary || value === undefined || value === null) continue;
       if (typeof value !== "string") {
         throw new TypeError(
           `Cannot make file: ${key} must be a string, received ${typeof value}`,
-        );
-      }
-      if (binary) {
-        throw new RangeError(
-          `Cannot make file: binary mode "${mode}" does not take ${
-            key === "newline" ? "a" : "an"
-          } ${key} argument`,
         );
       }
     }
@@ -343,8 +343,12 @@ export class SocketFile<M extends string = string> {
     return this.#mode;
   }
 
-  /** The socket's file number, as Python's `name`; -1 if it has none. */
+  /**
+   * The socket's file number, as Python's `name`; -1 once the file is
+   * closed or if the socket has none.
+   */
   get name(): number {
+    if (this.#closed) return -1;
     return this.#sock.fileno?.() ?? -1;
   }
 

@@ -191,8 +191,8 @@ export class Socket implements AsyncDisposable {
    * Marks a bound stream socket as accepting connections; an unbound one is
    * bound to a free port first, as Linux does.
    *
-   * @param backlog Accepted for Python compatibility; Deno's listen queue
-   *   (511) applies.
+   * @param backlog Accepted for Python compatibility, negative values too
+   *   (CPython clamps them to 0); Deno's listen queue (511) applies.
    * @throws {OSError} EOPNOTSUPP (95) on a datagram socket.
    *
    * @example Usage
@@ -443,7 +443,11 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   send(data: Data, flags = 0): Promise<number> {
-    return this.#tx.send(data, flags);
+    try {
+      return this.#tx.send(data, flags);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -476,7 +480,10 @@ export class Socket implements AsyncDisposable {
    * Sends a datagram to `address` (on a stream socket, as `send()`).
    *
    * @param data Bytes, a BufferSource, or a string (UTF-8).
-   * @param address Where to send it.
+   * @param flags_or_address Where to send it, or `flags` (`MSG_DONTWAIT`
+   *   or 0) when `address` follows, as in Python's
+   *   `sendto(data, flags, address)`.
+   * @param address Where to send it, in the three-argument form.
    * @returns The number of bytes sent.
    * @throws {PermissionError} Sending to a broadcast address without
    *   `SO_BROADCAST` (errno 13), as Linux refuses it.
@@ -491,8 +498,15 @@ export class Socket implements AsyncDisposable {
    * await assert.rejects(s.sendto("hi", ["127.255.255.255", 9]), PermissionError);
    * ```
    */
-  sendto(data: Data, address: Address): Promise<number> {
-    return this.#tx.sendto(data, address);
+  sendto(
+    data: Data,
+    flags_or_address: Address | number,
+    address?: Address,
+  ): Promise<number> {
+    if (address === undefined) {
+      return this.#tx.sendto(data, flags_or_address as Address, 0);
+    }
+    return this.#tx.sendto(data, address, flags_or_address);
   }
 
   /**
@@ -565,14 +579,22 @@ export class Socket implements AsyncDisposable {
    */
   shutdown(how: number): Promise<void> {
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
-      throw new RangeError(
-        `Cannot shut down socket: how must be SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2), received ${
-          _show(how)
-        }`,
+      return Promise.reject(
+        new RangeError(
+          `Cannot shut down socket: how must be SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2), received ${
+            _show(how)
+          }`,
+        ),
       );
     }
-    this.#core.check_open("shut down");
-    if (this.#core.state !== _State.Connected) throw new OSError(ENOTCONN);
+    try {
+      this.#core.check_open("shut down");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#core.state !== _State.Connected) {
+      return Promise.reject(new OSError(ENOTCONN));
+    }
     if (how !== SHUT_WR) this.#rx.shutdown();
     if (how !== SHUT_RD && this.#core.conn) return this.#tx.shutdown();
     return Promise.resolve();

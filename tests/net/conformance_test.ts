@@ -1,0 +1,144 @@
+// What CPython's own socket tests expect and a ported program may rely on.
+import assert from "node:assert/strict";
+import {
+  AF_INET,
+  MSG_WAITALL,
+  SHUT_WR,
+  SOCK_DGRAM,
+  socket,
+  socketpair,
+} from "../../net/mod.ts";
+import { bounded, LOOP, tcpTrio } from "./_helpers.ts";
+
+const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+
+// Calls `fn` and tells whether it threw at once (instead of rejecting).
+function settles_async(fn: () => unknown): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (err) {
+    assert.fail(`threw synchronously: ${err}`);
+  }
+  assert.ok(result instanceof Promise, "returns a Promise");
+  return result;
+}
+
+Deno.test("async Socket methods reject bad arguments and errors, never throw synchronously", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const fresh = socket();
+  await using _fresh = fresh;
+  const calls: Array<[string, () => unknown]> = [
+    ["send(bad data)", () => a.send(42 as never)],
+    ["send(data, bad flags)", () => a.send("x", "f" as never)],
+    ["sendall(bad data)", () => a.sendall(null as never)],
+    ["sendto(bad data)", () => a.sendto({} as never, [LOOP, 9])],
+    ["recv(bad size)", () => a.recv(-1)],
+    ["recv_into(bad buffer)", () => a.recv_into("x" as never)],
+    ["recvfrom(bad size)", () => a.recvfrom("x" as never)],
+    ["recvfrom_into(bad buffer)", () => a.recvfrom_into(1 as never)],
+    ["shutdown(bad how)", () => a.shutdown(7)],
+    ["shutdown() not connected", () => fresh.shutdown(SHUT_WR)],
+    ["accept() not listening", () => fresh.accept()],
+    ["connect(bad address)", () => fresh.connect(42 as never)],
+    ["connect_ex(bad address)", () => fresh.connect_ex(42 as never)],
+    ["sendfile(bad file)", () => a.sendfile(null as never, -1)],
+  ];
+  for (const [what, fn] of calls) {
+    await assert.rejects(settles_async(fn) as Promise<unknown>, Error, what);
+  }
+  const closed = socket();
+  await closed.close();
+  for (
+    const fn of [
+      () => closed.send("x"),
+      () => closed.shutdown(SHUT_WR),
+      () => closed.recv(1),
+      () => closed.accept(),
+    ]
+  ) {
+    await assert.rejects(settles_async(fn) as Promise<unknown>, (err) => {
+      assert.equal((err as { errno?: number }).errno, 9);
+      return true;
+    });
+  }
+});
+
+Deno.test("listen() accepts a negative backlog, as CPython clamps it", async () => {
+  for (const backlog of [-1, -100, 0]) {
+    await using s = socket();
+    s.bind([LOOP, 0]);
+    s.listen(backlog);
+    await using c = socket();
+    await c.connect(s.getsockname());
+    const [conn] = await s.accept();
+    await conn.close();
+  }
+});
+
+Deno.test("sendto(data, flags, address) takes Python's three-argument form", async () => {
+  await using a = socket(AF_INET, SOCK_DGRAM);
+  await using b = socket(AF_INET, SOCK_DGRAM);
+  a.bind([LOOP, 0]);
+  b.bind([LOOP, 0]);
+  assert.equal(await b.sendto("three", 0, a.getsockname()), 5);
+  assert.equal(await b.sendto("two", a.getsockname()), 3);
+  const [first, from] = await a.recvfrom(64);
+  assert.equal(decode(first), "three");
+  assert.deepEqual(from, b.getsockname());
+  assert.equal(decode((await a.recvfrom(64))[0]), "two");
+  await assert.rejects(b.sendto("x", "0" as never, a.getsockname()), TypeError);
+});
+
+Deno.test("recv() of an absurd size rejects with a RangeError naming bufsize and the limit", async () => {
+  await using trio = await tcpTrio();
+  for (const flags of [0, MSG_WAITALL]) {
+    await assert.rejects(
+      bounded(trio.conn.recv(2 ** 40, flags), 2000, "recv"),
+      {
+        name: "RangeError",
+        message:
+          `Cannot receive: bufsize must be at most 2147483647, received ${
+            2 ** 40
+          }`,
+      },
+    );
+  }
+  // Sizes up to the limit are taken, and allocate only what arrives.
+  await trio.client.sendall("ok");
+  assert.equal(decode(await trio.conn.recv(2 ** 31 - 1)), "ok");
+});
+
+Deno.test("makefile() with an absurd buffering rejects with a RangeError naming the limit", async () => {
+  await using trio = await tcpTrio();
+  assert.throws(() => trio.conn.makefile("rb", { buffering: 2 ** 40 }), {
+    name: "RangeError",
+    message:
+      `Cannot make file: buffering must be at most 2147483647, received ${
+        2 ** 40
+      }`,
+  });
+});
+
+Deno.test("makefile() in binary mode ignores the text options, as CPython does", async () => {
+  await using trio = await tcpTrio();
+  const f = trio.conn.makefile("rb", {
+    encoding: "utf-8",
+    errors: "strict",
+    newline: "\n",
+  });
+  await trio.client.sendall("line\n");
+  assert.deepEqual(decode(await f.readline()), "line\n");
+  assert.equal(f.encoding, null);
+  await f.close();
+});
+
+Deno.test("a closed file's name is -1", async () => {
+  await using trio = await tcpTrio();
+  const f = trio.conn.makefile("rb");
+  assert.equal(f.name, trio.conn.fileno());
+  await f.close();
+  assert.equal(f.name, -1);
+});
