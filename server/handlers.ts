@@ -203,6 +203,15 @@ export class SocketWriter {
   }
 
   /**
+   * The connection's file number, as Python's `wfile.fileno()`.
+   *
+   * @returns The request socket's `fileno()`.
+   */
+  fileno(): number {
+    return this.#sock.fileno();
+  }
+
+  /**
    * Writes `data`. Do not change a buffer before its write resolved.
    *
    * @param data Bytes, or a string sent as UTF-8.
