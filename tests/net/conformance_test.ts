@@ -142,3 +142,79 @@ Deno.test("a closed file's name is -1", async () => {
   await f.close();
   assert.equal(f.name, -1);
 });
+
+Deno.test("a non-blocking accept()/recv() loop with no sleep serves clients from another process", async () => {
+  // The tutorials' non-blocking server, ported literally: the example
+  // without its 10 ms sleep per round.
+  const root = new URL("../../", import.meta.url);
+  const source = await Deno.readTextFile(
+    new URL("examples/nonblocking_server.ts", root),
+  );
+  const sleep = "  await sleep(10);\n";
+  assert.ok(source.includes(sleep), "the example sleeps once per round");
+  const dir = await Deno.makeTempDir();
+  const copy = `${dir}/spinning_server.ts`;
+  await Deno.writeTextFile(
+    copy,
+    source.replace(sleep, "").replace(
+      '"../net/mod.ts"',
+      JSON.stringify(new URL("net/mod.ts", root).href),
+    ),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-net=${LOOP}`,
+      `--allow-read=${dir}`,
+      copy,
+      "--port",
+      "0",
+      "--count",
+      "2",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const lines = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let out = "";
+    let port = 0;
+    for (let i = 0; i < 100 && port === 0; i++) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      out += value;
+      port = Number(out.match(/listening on \('[\d.]+', (\d+)\)/)?.[1] ?? 0);
+    }
+    assert.ok(port > 0, `no listening line in: ${out}`);
+    const clients = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        `
+import socket, sys, time
+for i in range(2):
+    with socket.create_connection(("${LOOP}", int(sys.argv[1])), timeout=10) as s:
+        s.sendall(b"hello %d" % i)
+        time.sleep(0.2)
+`,
+        String(port),
+      ],
+    }).output();
+    assert.ok(clients.success, new TextDecoder().decode(clients.stderr));
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 0, out);
+    assert.match(out, /sent: hello 0/);
+    assert.match(out, /sent: hello 1/);
+    assert.match(out, /server stopped/);
+  } finally {
+    clearTimeout(kill);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
