@@ -32,6 +32,7 @@ import {
 import { _to_oserror } from "./_map_error.ts";
 import { type _Endpoint, _from_deno, _same } from "./_address.ts";
 import type { Address } from "./address.ts";
+import { _concat } from "./_bytes.ts";
 import { EV_IN } from "./readiness.ts";
 import { type _Core, type _Reader, _State } from "./_core.ts";
 import type { _Sender } from "./_send.ts";
@@ -271,25 +272,29 @@ export class _Receiver implements _Reader {
     return slab!.subarray(pos, pos + Math.min(want, slab!.length - pos));
   }
 
+  // MSG_WAITALL: parts joined once the wait ends, so nothing beyond what
+  // arrived is allocated. As Linux, a wait that ends with some bytes
+  // returns them: at EOF, at a timeout, or at an error, which then comes
+  // on the next call.
   async #recv_all(n: number, flags: number): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
+    const parts: Uint8Array[] = [];
     let got = 0;
     while (got < n) {
       let part: Uint8Array;
       try {
         part = await this.recv(n - got, flags);
       } catch (err) {
-        // Linux returns a partial MSG_WAITALL read when the wait ends.
+        if (got === 0) throw err;
         const waitEnded = err instanceof TimeoutError ||
           err instanceof BlockingIOError;
-        if (got > 0 && waitEnded) break;
-        throw err;
+        if (!waitEnded && !this.#core.closed) this.error = err as OSError;
+        break;
       }
       if (part.length === 0) break;
-      out.set(part, got);
+      parts.push(part);
       got += part.length;
     }
-    return got === n ? out : out.subarray(0, got);
+    return _concat(parts, got);
   }
 
   // Blocking mode with nothing buffered and nobody watching: read straight

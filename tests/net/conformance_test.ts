@@ -218,3 +218,47 @@ for i in range(2):
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("recv(n, MSG_WAITALL) returns the bytes it has when the peer closes, allocating only what arrived", async () => {
+  await using trio = await tcpTrio();
+  await trio.client.sendall("abcde");
+  await trio.client.close();
+  const got = await bounded(
+    trio.conn.recv(2 ** 30, MSG_WAITALL),
+    5000,
+    "recv",
+  );
+  assert.equal(decode(got), "abcde");
+  assert.ok(got.buffer.byteLength < 1 << 20, `${got.buffer.byteLength} bytes`);
+  assert.equal((await trio.conn.recv(10)).length, 0);
+});
+
+Deno.test("recv(n, MSG_WAITALL) returns the bytes it has when the peer resets; the error comes next call", async () => {
+  await using server = socket();
+  server.bind([LOOP, 0]);
+  server.listen();
+  const [, port] = server.getsockname() as [string, number];
+  const peer = new Deno.Command("python3", {
+    args: [
+      "-c",
+      `
+import socket, struct, sys, time
+s = socket.create_connection(("${LOOP}", int(sys.argv[1])), timeout=10)
+s.sendall(b"abc")
+time.sleep(0.3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # a reset, not a FIN
+`,
+      String(port),
+    ],
+  }).output();
+  const [conn] = await server.accept();
+  await using _conn = conn;
+  const got = await bounded(conn.recv(100, MSG_WAITALL), 5000, "recv");
+  assert.equal(decode(got), "abc");
+  await assert.rejects(conn.recv(100), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 104);
+    return true;
+  });
+  assert.ok((await peer).success);
+});
