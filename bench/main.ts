@@ -116,6 +116,8 @@ interface ServerSpec {
   note?: string;
   /** Run only when named with `--servers`. */
   extra?: boolean;
+  /** Scenarios it runs in; all when absent. */
+  scenarios?: string[];
 }
 
 const DENO = Deno.execPath();
@@ -196,6 +198,8 @@ const ALL_SERVERS: ServerSpec[] = [
     argv: ours("selector-lines"),
     note: "`for await (const line of this.rfile)` + `wfile.write(line)`",
     extra: true,
+    // Lines only: bulk bytes hold no line end.
+    scenarios: ["ping1", "ping50", "lines50", "idle", "idle-echo", "cps4"],
   },
   {
     id: "mux",
@@ -381,6 +385,11 @@ function pick<T extends { id: string; extra?: boolean }>(
 }
 
 const SERVERS = pick(ALL_SERVERS, opts.servers, "servers");
+
+function runs_in(spec: ServerSpec, scenario: Scenario): boolean {
+  if (scenario.only && !scenario.only.includes(spec.id)) return false;
+  return !spec.scenarios || spec.scenarios.includes(scenario.id);
+}
 const SCENARIOS = pick(ALL_SCENARIOS, opts.scenarios, "scenarios");
 
 // ---------------------------------------------------------------------------
@@ -870,7 +879,7 @@ function scenario_table(scenario: Scenario): string {
     "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const spec of SERVERS) {
-    if (scenario.only && !scenario.only.includes(spec.id)) continue;
+    if (!runs_in(spec, scenario)) continue;
     const why = unavailable.get(spec.id);
     if (why !== undefined) {
       lines.push(`| ${spec.label} | not available | | | | | ${why} |`);
@@ -1172,7 +1181,7 @@ async function main(): Promise<number> {
     for (const scenario of SCENARIOS) {
       const parts: string[] = [];
       for (const spec of order) {
-        if (scenario.only && !scenario.only.includes(spec.id)) continue;
+        if (!runs_in(spec, scenario)) continue;
         await run_one(spec, scenario, r);
         const last = samples.get(key(spec.id, scenario.id))?.at(-1);
         parts.push(

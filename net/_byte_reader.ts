@@ -161,13 +161,18 @@ export class _ByteReader {
     return out;
   }
 
-  async #readline_recv(): Promise<Uint8Array> {
-    const chunk = await this.#sock.recv(this.#bufsize);
+  #readline_recv(): Promise<Uint8Array> {
+    return this.#sock.recv(this.#bufsize).then(this.#line_of);
+  }
+
+  // A received chunk that is exactly one line is the line (made once per
+  // reader: this runs per line).
+  #line_of = (chunk: Uint8Array): Uint8Array | Promise<Uint8Array> => {
     if (chunk.length === 0) return EMPTY;
     if (chunk.indexOf(10) === chunk.length - 1) return chunk;
     this.#append(chunk);
-    return await this.#readline(-1);
-  }
+    return this.#readline(-1);
+  };
 
   async #readline(limit: number): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];

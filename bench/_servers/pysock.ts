@@ -126,55 +126,33 @@ async function workers_up(server: object): Promise<void> {
 }
 
 // The tutorials' server as a new user writes it: recv(65536), sendall().
-function recv_loop(): Running {
-  const listener = socket();
-  listener.bind(["127.0.0.1", 0]);
-  listener.listen(1024);
-  const conns = new Set<Socket>();
-  const serve = async (conn: Socket) => {
-    try {
-      while (true) {
-        const data = await conn.recv(CHUNK);
-        if (data.length === 0) break;
-        await conn.sendall(data);
-      }
-    } catch {
-      // The client went away.
-    } finally {
-      conns.delete(conn);
-      await conn.close();
-    }
-  };
-  const accepting = (async () => {
-    while (true) {
-      const [conn] = await listener.accept();
-      conns.add(conn);
-      void serve(conn);
-    }
-  })().catch(() => {});
-  return {
-    port: (listener.getsockname() as [string, number])[1],
-    async stop() {
-      await listener.close();
-      await accepting;
-      for (const conn of conns) await conn.close();
-    },
-  };
+async function echo_recv(conn: Socket): Promise<void> {
+  while (true) {
+    const data = await conn.recv(CHUNK);
+    if (data.length === 0) break;
+    await conn.sendall(data);
+  }
 }
 
-function net_loop(): Running {
+// The calls the net goal names: recv_into() a reused buffer, sendall().
+async function echo_recv_into(conn: Socket): Promise<void> {
+  const buf = new Uint8Array(CHUNK);
+  while (true) {
+    const n = await conn.recv_into(buf);
+    if (n === 0) break;
+    await conn.sendall(buf.subarray(0, n));
+  }
+}
+
+// One task per connection, each running `echo` until the client leaves.
+function socket_loop(echo: (conn: Socket) => Promise<void>): Running {
   const listener = socket();
   listener.bind(["127.0.0.1", 0]);
   listener.listen(1024);
   const conns = new Set<Socket>();
   const serve = async (conn: Socket) => {
-    const buf = new Uint8Array(CHUNK);
     try {
-      while (true) {
-        const n = await conn.recv_into(buf);
-        if (n === 0) break;
-        await conn.sendall(buf.subarray(0, n));
-      }
+      await echo(conn);
     } catch {
       // The client went away.
     } finally {
@@ -284,8 +262,8 @@ function mux_loop(): Running {
 if (import.meta.main) {
   const kind = Deno.args[0] ?? "";
   let running: Running;
-  if (kind === "net") running = net_loop();
-  else if (kind === "recv") running = recv_loop();
+  if (kind === "net") running = socket_loop(echo_recv_into);
+  else if (kind === "recv") running = socket_loop(echo_recv);
   else if (kind === "mux") running = mux_loop();
   else if (Object.hasOwn(CLASSES, kind)) {
     running = await socketserver(
