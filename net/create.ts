@@ -25,8 +25,8 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./constants.ts";
-import { OSError } from "./errors.ts";
-import { EOPNOTSUPP } from "./errno.ts";
+import { ConnectionError, OSError } from "./errors.ts";
+import { ECONNABORTED, EOPNOTSUPP } from "./errno.ts";
 import {
   _check_port,
   _family_of,
@@ -236,7 +236,9 @@ export function create_server(
  * Two connected sockets, as Python's `socket.socketpair()`. Deno has no
  * socketpair(2): the pair is a TCP connection over loopback (`AF_INET`, the
  * default here, needs `--allow-net=127.0.0.1`), or over a Unix socket in a
- * temporary folder for `AF_UNIX`.
+ * temporary folder for `AF_UNIX`. A connection another program makes to
+ * the temporary listener first is closed, not handed out: the ends are
+ * checked by address, as CPython checks them since CVE-2024-3219.
  *
  * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
  * @param type `SOCK_STREAM` only.
@@ -276,8 +278,7 @@ export async function socketpair(
     const a = new Socket(family, SOCK_STREAM);
     try {
       await a.connect(listener.getsockname());
-      const [b] = await listener.accept();
-      return [a, b];
+      return [a, await accept_own(listener, a)];
     } catch (err) {
       await a.close();
       throw err;
@@ -286,4 +287,33 @@ export async function socketpair(
     await listener.close();
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+// Anyone on the host may connect to the temporary listener before `a` does.
+// The connection taken is the one whose ends are `a`'s, checked by address
+// (CPython's fix of CVE-2024-3219 checks the same); others are closed. A
+// Unix pair's listener lies in a folder only this user may enter.
+const MAX_INTRUDERS = 64;
+
+async function accept_own(listener: Socket, a: Socket): Promise<Socket> {
+  for (let i = 0; i <= MAX_INTRUDERS; i++) {
+    const [b] = await listener.accept();
+    if (
+      a.family === AF_UNIX || (
+        same(b.getpeername(), a.getsockname()) &&
+        same(b.getsockname(), a.getpeername())
+      )
+    ) {
+      return b;
+    }
+    await b.close();
+  }
+  throw new ConnectionError(
+    ECONNABORTED,
+    "Unexpected peer connection: socketpair() refused too many",
+  );
+}
+
+function same(x: unknown, y: unknown): boolean {
+  return JSON.stringify(x) === JSON.stringify(y);
 }

@@ -5,6 +5,7 @@ import {
   MSG_WAITALL,
   SHUT_WR,
   SOCK_DGRAM,
+  Socket,
   socket,
   socketpair,
 } from "../../net/mod.ts";
@@ -261,4 +262,37 @@ s.close()  # a reset, not a FIN
     return true;
   });
   assert.ok((await peer).success);
+});
+
+Deno.test("socketpair() refuses an intruder that connects to its listener first, and the pair still forms", async () => {
+  // As CPython's test of CVE-2024-3219 patches the socket: here the first
+  // connect() (the pair's own) lets an intruder connect first.
+  const original = Socket.prototype.connect;
+  const intruders: Socket[] = [];
+  Socket.prototype.connect = async function (this: Socket, address) {
+    Socket.prototype.connect = original;
+    const intruder = socket();
+    intruders.push(intruder);
+    await original.call(intruder, address);
+    return await original.call(this, address);
+  };
+  try {
+    const [a, b] = await bounded(socketpair(), 5000, "socketpair");
+    await using _a = a;
+    await using _b = b;
+    assert.equal(intruders.length, 1);
+    assert.deepEqual(b.getpeername(), a.getsockname());
+    assert.deepEqual(a.getpeername(), b.getsockname());
+    await a.sendall("mine");
+    assert.equal(decode(await b.recv(16)), "mine");
+    // The intruder was accepted and closed at once: it reads EOF.
+    assert.equal(
+      (await bounded(intruders[0]!.recv(16), 5000, "intruder"))
+        .length,
+      0,
+    );
+  } finally {
+    Socket.prototype.connect = original;
+    for (const intruder of intruders) await intruder.close();
+  }
 });
