@@ -2,9 +2,11 @@
 import assert from "node:assert/strict";
 import {
   AF_INET,
+  AF_UNIX,
   MSG_WAITALL,
   SHUT_WR,
   SOCK_DGRAM,
+  SOCK_STREAM,
   Socket,
   socket,
   socketpair,
@@ -295,4 +297,26 @@ Deno.test("socketpair() refuses an intruder that connects to its listener first,
     Socket.prototype.connect = original;
     for (const intruder of intruders) await intruder.close();
   }
+});
+
+Deno.test("abstract Unix socket names (a leading NUL) bind, connect and name their ends, as on Linux", async () => {
+  const name = `\0pysock-conformance-${Deno.pid}-${Date.now()}`;
+  await using server = socket(AF_UNIX, SOCK_STREAM);
+  server.bind(name);
+  server.listen();
+  assert.equal(server.getsockname(), name);
+  await using taken = socket(AF_UNIX, SOCK_STREAM);
+  assert.throws(() => taken.bind(name), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 98);
+    return true;
+  });
+  await using client = socket(AF_UNIX, SOCK_STREAM);
+  await client.connect(name);
+  assert.equal(client.getpeername(), name);
+  const [conn] = await server.accept();
+  await using _conn = conn;
+  await client.sendall("abstract");
+  assert.equal(decode(await conn.recv(16)), "abstract");
+  // No file is made: the name is in the kernel's own namespace.
+  await assert.rejects(Deno.lstat(name.slice(1)), Deno.errors.NotFound);
 });
