@@ -23,12 +23,13 @@
  *
  * Run: deno task bench [--smoke] [--repeats 5] [--seconds 1] [--warmup 3]
  *      [--servers raw,selector,...] [--scenarios ping1,ping50,...]
- *      [--no-write] [--idle-echo 10000]
+ *      [--no-write] [--idle-echo 10000] [--baseline /path/to/other/checkout]
  *
  * Scenarios not in the default set, for the net goals (name them with
  * `--scenarios`): `cps4` (4 connect loops), `lines50` (50 clients, line
  * handler), `idle-echo` (N connections that each echoed one message, then
- * wait: peak RSS per connection).
+ * wait: peak RSS per connection). `--baseline DIR` adds each of our rows
+ * again, run from another checkout, for a before/after in one run.
  *
  * A full run writes BENCHMARKS.md (between its results markers) and
  * bench/chart.svg when it may (`--allow-write` for those two files), and
@@ -59,6 +60,7 @@ const { values: opts } = parseArgs({
     "no-write": { type: "boolean", default: false },
     "no-spin": { type: "boolean", default: false },
     "idle-echo": { type: "string" },
+    baseline: { type: "string" },
   },
 });
 const SMOKE = opts.smoke;
@@ -385,6 +387,20 @@ function pick<T extends { id: string; extra?: boolean }>(
 }
 
 const SERVERS = pick(ALL_SERVERS, opts.servers, "servers");
+// `--baseline DIR`: each of our rows again, run from another checkout (its
+// bench/_servers/pysock.ts and library), for a before/after in one run.
+if (opts.baseline !== undefined) {
+  const base = opts.baseline.replace(/\/$/, "");
+  for (const spec of [...SERVERS]) {
+    if (spec.group === "anchor") continue;
+    SERVERS.push({
+      ...spec,
+      id: `${spec.id}@base`,
+      label: `${spec.label} (baseline)`,
+      argv: () => spec.argv().map((arg) => arg.replaceAll(ROOT, base)),
+    });
+  }
+}
 
 function runs_in(spec: ServerSpec, scenario: Scenario): boolean {
   if (scenario.only && !scenario.only.includes(spec.id)) return false;
