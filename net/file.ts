@@ -673,7 +673,8 @@ export class SocketFile<M extends string = string> {
       this.#bytes?.clear();
       this.#text?.clear();
       this.#writer.clear();
-      this.#sock._decref_socketios?.();
+      // A socket closed meanwhile closes now (CPython's file count).
+      await this.#sock._decref_socketios?.();
     }
   }
 

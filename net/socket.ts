@@ -102,6 +102,9 @@ export class Socket implements AsyncDisposable {
 
   #fd: number;
   #closing: Promise<void> | null = null;
+  // Open files from makefile(), and whether close() waits for them.
+  #io_refs = 0;
+  #close_asked = false;
   #core: _Core;
   #rx: _Receiver;
   #tx: _Sender;
@@ -620,6 +623,23 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   close(): Promise<void> {
+    // As CPython: while a file from makefile() is open, the connection
+    // stays usable through it, and the close happens when the last closes.
+    if (this.#io_refs > 0 && this.#closing === null) {
+      this.#close_asked = true;
+      return Promise.resolve();
+    }
+    return this._real_close();
+  }
+
+  /**
+   * Closes now, even while files from `makefile()` are open (they fail from
+   * then on), as CPython's `_real_close()`. A server closes a finished
+   * request this way: in CPython its handler's files are gone by then.
+   *
+   * @returns As `close()`.
+   */
+  _real_close(): Promise<void> {
     return this.#closing ??= this.#close();
   }
 
@@ -825,7 +845,9 @@ export class Socket implements AsyncDisposable {
   /**
    * A file object over the socket, as Python's `makefile()`: `"rb"`/`"wb"`
    * for bytes, `"r"`/`"w"` for text (`encoding` defaults to UTF-8). Closing
-   * the file does not close the socket.
+   * the file does not close the socket; closing the socket while the file
+   * is open leaves the connection open for the file until it closes too, as
+   * in CPython, so close both.
    *
    * @param mode `"r"`, `"w"`, `"rw"`, with `"b"` for bytes.
    * @param options `encoding`, `errors`, `newline`, `buffering`.
@@ -839,7 +861,7 @@ export class Socket implements AsyncDisposable {
    * await using _a = a;
    * await using _b = b;
    * await a.sendall("one\ntwo\n");
-   * const f = b.makefile("r", { encoding: "utf-8" });
+   * await using f = b.makefile("r", { encoding: "utf-8" });
    * assert.equal(await f.readline(), "one\n");
    * assert.equal(await f.readline(), "two\n");
    * ```
@@ -848,7 +870,22 @@ export class Socket implements AsyncDisposable {
     mode: M = "r" as M,
     options?: MakefileOptions,
   ): SocketFile<M> {
-    return new SocketFile(this, mode, options);
+    const file = new SocketFile(this, mode, options);
+    this.#io_refs++;
+    return file;
+  }
+
+  /**
+   * Called by a file from `makefile()` when it closes, as CPython's socket
+   * counts its files: once the last one closes, a `close()` asked for
+   * meanwhile happens.
+   *
+   * @returns Resolves once that close is done.
+   */
+  _decref_socketios(): Promise<void> {
+    if (this.#io_refs > 0) this.#io_refs--;
+    if (this.#io_refs === 0 && this.#close_asked) return this.close();
+    return Promise.resolve();
   }
 
   /**

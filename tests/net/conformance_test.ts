@@ -320,3 +320,21 @@ Deno.test("abstract Unix socket names (a leading NUL) bind, connect and name the
   // No file is made: the name is in the kernel's own namespace.
   await assert.rejects(Deno.lstat(name.slice(1)), Deno.errors.NotFound);
 });
+
+Deno.test("a file from makefile() keeps the connection usable after sock.close() until the file closes too", async () => {
+  await using trio = await tcpTrio();
+  const rfile = trio.conn.makefile("rb");
+  const wfile = trio.conn.makefile("wb");
+  await trio.conn.close();
+  await trio.client.sendall("ping\n");
+  assert.equal(decode(await rfile.readline()), "ping\n");
+  await wfile.write(new TextEncoder().encode("pong\n"));
+  await wfile.flush();
+  assert.equal(decode(await trio.client.recv(16)), "pong\n");
+  await rfile.close();
+  // One file is still open: the connection too.
+  assert.ok(trio.conn.fileno() >= 0);
+  await wfile.close();
+  assert.equal(trio.conn.fileno(), -1);
+  assert.equal((await trio.client.recv(16)).length, 0);
+});
