@@ -83,6 +83,8 @@ export function setdefaulttimeout(timeout: number | null): void {
  * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
  * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
  * @param proto 0 (default).
+ * @param fileno A number a socket of this process holds (or `detach()`
+ *   returned), for an object naming that connection.
  * @returns A new socket.
  *
  * @example Usage
@@ -97,8 +99,45 @@ export function socket(
   family: number = AF_INET,
   type: number = SOCK_STREAM,
   proto = 0,
+  fileno: number | null = null,
 ): Socket {
-  return new Socket(family, type, proto);
+  return new Socket(family, type, proto, fileno);
+}
+
+/**
+ * A socket on a duplicate of `fd`, as Python's `socket.fromfd()`: `fd` must
+ * be a number a socket of this process holds (Deno has no descriptors to
+ * inherit); the new socket has a number of its own and closes on its own.
+ *
+ * @param fd The number to duplicate.
+ * @param family Taken from the connection, as the kernel's socket has it.
+ * @param type Taken from the connection likewise.
+ * @param proto 0 (default).
+ * @returns The new socket.
+ * @throws {OSError} EBADF (9) when no socket of this process holds `fd`.
+ *
+ * @example Usage
+ * ```ts
+ * import { AF_INET, fromfd, SOCK_STREAM, socketpair } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * await using copy = fromfd(a.fileno(), AF_INET, SOCK_STREAM);
+ * assert.notEqual(copy.fileno(), a.fileno());
+ * assert.deepEqual(copy.getpeername(), b.getsockname());
+ * ```
+ */
+export function fromfd(
+  fd: number,
+  family: number,
+  type: number,
+  proto = 0,
+): Socket {
+  const holder = new Socket(family, type, proto, fd);
+  const copy = holder.dup();
+  holder.detach();
+  return copy;
 }
 
 /**

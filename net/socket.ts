@@ -39,22 +39,20 @@ import { OSError } from "./errors.ts";
 import { EINVAL, ENOTCONN } from "./errno.ts";
 import { _from_deno, _show } from "./_address.ts";
 import type { Address } from "./address.ts";
-import {
-  EV_ERR,
-  EV_HUP,
-  EV_IN,
-  EV_OUT,
-  register_fileno,
-  release_fileno,
-} from "./readiness.ts";
+import { EV_ERR, EV_HUP, EV_IN, EV_OUT } from "./readiness.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
 import { _keeps_order } from "./_byte_writer.ts";
-import { _check_kind, _check_size, _check_timeout } from "./_checks.ts";
+import {
+  _check_integers,
+  _check_kind,
+  _check_size,
+  _check_timeout,
+} from "./_checks.ts";
 import { _default_timeout } from "./_default_timeout.ts";
 import { _Core, _State } from "./_core.ts";
-import { _Receiver, READ_CHUNK } from "./_receive.ts";
-import { _Sender } from "./_send.ts";
-import { _Source } from "./_events.ts";
+import { type _Receiver, READ_CHUNK } from "./_receive.ts";
+import type { _Sender } from "./_send.ts";
+import { _Shared, _shared_at } from "./_shared.ts";
 
 /**
  * What `send()` and friends accept: bytes, any BufferSource, or a string
@@ -105,9 +103,10 @@ export class Socket implements AsyncDisposable {
   // Open files from makefile(), and whether close() waits for them.
   #io_refs = 0;
   #close_asked = false;
-  #core: _Core;
-  #rx: _Receiver;
-  #tx: _Sender;
+  #shared!: _Shared;
+  #core!: _Core;
+  #rx!: _Receiver;
+  #tx!: _Sender;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
@@ -119,21 +118,112 @@ export class Socket implements AsyncDisposable {
    * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`, optionally OR-ed
    *   with `SOCK_NONBLOCK` or `SOCK_CLOEXEC`.
    * @param proto 0 (default), or the protocol the type implies.
+   * @param fileno A number a socket of this process holds (or `detach()`
+   *   returned): the new object names that connection, whose family and
+   *   type it takes, as Python's `socket(..., fileno)`.
    * @throws {RangeError} For an unknown family or type.
    * @throws {OSError} For a type Deno cannot create (raw sockets), or a
-   *   datagram socket without `--unstable-net`.
+   *   datagram socket without `--unstable-net`; EBADF (9) for a `fileno` no
+   *   socket of this process holds.
    */
-  constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
-    const base = _check_kind(family, type, proto);
-    this.family = family;
-    this.type = base;
-    this.proto = proto;
-    const timeout = (type & SOCK_NONBLOCK) !== 0 ? 0 : _default_timeout();
-    const core = this.#core = new _Core(family, base, timeout);
-    this.#tx = new _Sender(core);
-    this.#rx = new _Receiver(core, this.#tx);
-    this.#fd = register_fileno(new _Source(core, this.#rx, this.#tx));
+  constructor(
+    family: number = AF_INET,
+    type: number = SOCK_STREAM,
+    proto = 0,
+    fileno: number | null = null,
+  ) {
+    if (fileno !== null && fileno !== undefined) {
+      _check_integers("create socket", { fileno });
+      const shared = _shared_at(fileno);
+      shared.hold(fileno);
+      this.family = shared.core.family;
+      this.type = shared.core.type;
+      this.proto = proto;
+      this.#use(shared);
+      this.#fd = fileno;
+    } else {
+      const base = _check_kind(family, type, proto);
+      this.family = family;
+      this.type = base;
+      this.proto = proto;
+      const timeout = (type & SOCK_NONBLOCK) !== 0 ? 0 : _default_timeout();
+      this.#use(new _Shared(new _Core(family, base, timeout)));
+      this.#fd = this.#shared.number();
+    }
     _keeps_order.add(this);
+  }
+
+  #use(shared: _Shared): void {
+    this.#shared = shared;
+    this.#core = shared.core;
+    this.#rx = shared.rx;
+    this.#tx = shared.tx;
+  }
+
+  // Let go of the connection others may still hold: every call fails with
+  // EBADF from now on.
+  #orphan(): void {
+    this.#use(_Shared.closed(this.family, this.type));
+  }
+
+  /**
+   * A second socket on the same connection, with a number of its own, as
+   * Python's `dup()`; each closes on its own, and the connection closes
+   * with the last. They share the timeout and options, as the kernel shares
+   * a socket's.
+   *
+   * @returns The new socket.
+   * @throws {OSError} EBADF (9) once closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { socketpair } from "@pysock/pysock/net";
+   * import assert from "node:assert/strict";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * const copy = a.dup();
+   * await a.close();
+   * await copy.sendall("x"); // the connection is still open
+   * assert.equal((await b.recv(1))[0], 120);
+   * await copy.close();
+   * ```
+   */
+  dup(): Socket {
+    this.#core.check_open("dup");
+    const copy = new Socket(this.family, this.type, this.proto, this.#fd);
+    copy.#fd = copy.#shared.renumber(this.#fd);
+    copy.#core.options.copy_from(this.#core.options);
+    return copy;
+  }
+
+  /**
+   * Closes this object without closing the connection and returns its
+   * number, for `socket(family, type, proto, fileno)` to adopt, as Python's
+   * `detach()`.
+   *
+   * @returns The file number; -1 when already closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { AF_INET, SOCK_STREAM, socket, socketpair } from "@pysock/pysock/net";
+   * import assert from "node:assert/strict";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * const fd = a.detach();
+   * assert.equal(a.fileno(), -1);
+   * await using again = socket(AF_INET, SOCK_STREAM, 0, fd);
+   * await again.sendall("x");
+   * assert.equal((await b.recv(1))[0], 120);
+   * ```
+   */
+  detach(): number {
+    const fd = this.#fd;
+    if (fd < 0) return -1;
+    this.#fd = -1;
+    this.#shared.release(fd, true);
+    this.#orphan();
+    this.#closing = Promise.resolve();
+    return fd;
   }
 
   // A connection `accept()` took, adopted by a new socket.
@@ -644,14 +734,16 @@ export class Socket implements AsyncDisposable {
   }
 
   async #close(): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = -1;
+    // Another object (dup()) still holds the connection: only this one goes.
+    if (!this.#shared.release(fd, false)) return this.#orphan();
     // Closed at once for the caller, as in Python: fileno() is -1 and every
     // call fails with EBADF, while queued sends still drain below.
     const core = this.#core;
     core.closed = true;
     core.connect_abort?.abort();
     this.#rx.stop();
-    release_fileno(this.#fd);
-    this.#fd = -1;
     core.waiting.fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
     await this.#tx.linger();
     core.close_resources(this.#rx.conns);

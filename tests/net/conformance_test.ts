@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   AF_INET,
   AF_UNIX,
+  fromfd,
   MSG_WAITALL,
   SHUT_WR,
   SOCK_DGRAM,
@@ -337,4 +338,60 @@ Deno.test("a file from makefile() keeps the connection usable after sock.close()
   await wfile.close();
   assert.equal(trio.conn.fileno(), -1);
   assert.equal((await trio.client.recv(16)).length, 0);
+});
+
+Deno.test("dup() gives a second Socket on the same connection, each closable on its own", async () => {
+  await using trio = await tcpTrio();
+  const copy = trio.conn.dup();
+  assert.ok(copy instanceof Socket);
+  assert.notEqual(copy.fileno(), trio.conn.fileno());
+  assert.equal(copy.family, trio.conn.family);
+  assert.equal(copy.type, trio.conn.type);
+  assert.deepEqual(copy.getpeername(), trio.conn.getpeername());
+  await trio.client.sendall("one");
+  assert.equal(decode(await copy.recv(16)), "one");
+  await copy.close();
+  assert.equal(copy.fileno(), -1);
+  await assert.rejects(copy.recv(1), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 9);
+    return true;
+  });
+  // The original still holds the connection.
+  await trio.conn.sendall("two");
+  assert.equal(decode(await trio.client.recv(16)), "two");
+});
+
+Deno.test("fromfd() duplicates a number this process's sockets hold", async () => {
+  await using trio = await tcpTrio();
+  const copy = fromfd(trio.conn.fileno(), AF_INET, SOCK_STREAM);
+  assert.notEqual(copy.fileno(), trio.conn.fileno());
+  await trio.conn.close();
+  await copy.sendall("still here");
+  assert.equal(decode(await trio.client.recv(16)), "still here");
+  await copy.close();
+  assert.equal((await trio.client.recv(16)).length, 0);
+  assert.throws(() => fromfd(987654, AF_INET, SOCK_STREAM), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 9);
+    return true;
+  });
+});
+
+Deno.test("detach() closes the Socket object but not the connection; socket(..., fileno) adopts it", async () => {
+  await using trio = await tcpTrio();
+  const fd = trio.conn.detach();
+  assert.ok(fd >= 3);
+  assert.equal(trio.conn.fileno(), -1);
+  await assert.rejects(trio.conn.recv(1), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 9);
+    return true;
+  });
+  await trio.conn.close(); // closes nothing now
+  await using again = socket(AF_INET, SOCK_STREAM, 0, fd);
+  assert.equal(again.fileno(), fd);
+  await trio.client.sendall("adopted");
+  assert.equal(decode(await again.recv(16)), "adopted");
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, 987654), (err: Error) => {
+    assert.equal((err as { errno?: number }).errno, 9);
+    return true;
+  });
 });
