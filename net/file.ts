@@ -20,7 +20,7 @@
  * @module
  */
 import { EBADF } from "./errno.ts";
-import { OSError } from "./errors.ts";
+import { BlockingIOError, OSError } from "./errors.ts";
 import { _Serial } from "./_serial.ts";
 import { MAX_SIZE } from "./_checks.ts";
 import { _as_bytes } from "./_bytes.ts";
@@ -412,16 +412,31 @@ export class SocketFile<M extends string = string> {
    * file. With `n` negative or omitted, reads until end of file.
    *
    * @param n How much to read; -1 (or `null`) for everything.
-   * @returns The data; empty at end of file.
+   * @returns The data; empty at end of file. `null` only from an unbuffered
+   * file (`buffering: 0`) on a non-blocking socket when nothing is there, as
+   * Python's `SocketIO` returns None.
    * @throws {RangeError} When the file is closed or `n` is not an integer.
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws; received bytes stay buffered.
    */
-  async read(n: number | null = -1): Promise<FileData<M>> {
+  async read(n: number | null = -1): Promise<FileData<M> | null> {
     const count = this.#check_read("read", n, "n");
-    return await this.#serial_read<string | Uint8Array>(() =>
-      this.#bytes ? this.#bytes.read(count) : this.#text!.read(count)
-    ) as FileData<M>;
+    return await this.#unless_blocked(() =>
+      this.#serial_read<string | Uint8Array>(() =>
+        this.#bytes ? this.#bytes.read(count) : this.#text!.read(count)
+      )
+    ) as FileData<M> | null;
+  }
+
+  // Python's SocketIO, unbuffered: a call that would block returns None.
+  async #unless_blocked<T>(call: () => Promise<T>): Promise<T | null> {
+    if (!this.#raw) return await call();
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof BlockingIOError) return null;
+      throw err;
+    }
   }
 
   /**
@@ -479,14 +494,16 @@ export class SocketFile<M extends string = string> {
    *
    * @param buffer Where to put the bytes: a `Uint8Array` or another
    * `ArrayBufferView`.
-   * @returns How many bytes were written into `buffer`; 0 at end of file.
+   * @returns How many bytes were written into `buffer`; 0 at end of file;
+   * `null` from an unbuffered file on a non-blocking socket when nothing is
+   * there, as Python's `SocketIO`.
    * @throws {TypeError} When the file is in text mode or `buffer` is not an
    * `ArrayBufferView`.
    * @throws {RangeError} When the file is closed.
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws; received bytes stay buffered.
    */
-  async readinto(buffer: ArrayBufferView): Promise<number> {
+  async readinto(buffer: ArrayBufferView): Promise<number | null> {
     this.#check_read("read into buffer", -1, "n");
     this.#need_binary("readinto");
     if (!ArrayBuffer.isView(buffer)) {
@@ -501,7 +518,9 @@ export class SocketFile<M extends string = string> {
       buffer.byteOffset,
       buffer.byteLength,
     );
-    return await this.#serial_read(() => this.#bytes!.readinto(target));
+    return await this.#unless_blocked(() =>
+      this.#serial_read(() => this.#bytes!.readinto(target))
+    );
   }
 
   /**
@@ -553,7 +572,9 @@ export class SocketFile<M extends string = string> {
    * `flush()` and on `close()`; with `buffering: 0` at once.
    *
    * @param data What to write.
-   * @returns How many bytes (binary) or characters (text) were written: all.
+   * @returns How many bytes (binary) or characters (text) were written: all;
+   * `null` from an unbuffered file on a non-blocking socket whose send
+   * buffer is full, as Python's `SocketIO`.
    * @throws {TypeError} When `data` has the wrong type for the mode.
    * @throws {RangeError} When the file is closed, or a character cannot be
    * encoded with `errors: "strict"`.
@@ -565,7 +586,7 @@ export class SocketFile<M extends string = string> {
       : M extends `${string}b${string}`
         ? Uint8Array | ArrayBufferView | ArrayBuffer
       : string,
-  ): Promise<number> {
+  ): Promise<number | null> {
     this.#check_closed();
     if (!this.#writing) {
       throw new UnsupportedOperation("File not open for writing");
@@ -599,7 +620,8 @@ export class SocketFile<M extends string = string> {
       bytes = this.#encode!(text);
     }
     if (bytes.length > 0) {
-      await this.#writer.write(bytes);
+      const sent = await this.#unless_blocked(() => this.#writer.write(bytes));
+      if (sent === null) return null;
     }
     return count;
   }

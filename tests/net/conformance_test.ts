@@ -395,3 +395,25 @@ Deno.test("detach() closes the Socket object but not the connection; socket(...,
     return true;
   });
 });
+
+Deno.test("an unbuffered file on a non-blocking socket returns null when a call would block, as SocketIO", async () => {
+  await using trio = await tcpTrio();
+  trio.conn.setblocking(false);
+  const f = trio.conn.makefile("rwb", { buffering: 0 });
+  assert.equal(await f.read(10), null);
+  assert.equal(await f.readinto(new Uint8Array(10)), null);
+  await trio.client.sendall("ready");
+  let got: Uint8Array | null = null;
+  for (let i = 0; i < 200 && got === null; i++) got = await f.read(10);
+  assert.equal(decode(got!), "ready");
+  // Writes return the count until the send buffer is full, then null.
+  const chunk = new Uint8Array(1 << 20);
+  let refused = false;
+  for (let i = 0; i < 256 && !refused; i++) {
+    const n = await f.write(chunk);
+    if (n === null) refused = true;
+    else assert.equal(n, chunk.length);
+  }
+  assert.ok(refused, "a full send buffer refuses a write with null");
+  await f.close();
+});
