@@ -43,11 +43,12 @@ import { MAX_UNIX_DATAGRAM } from "./_policy.ts";
 const READ_AHEAD = 256 * 1024;
 /** The largest read ahead of one call; also the scratch buffer's size. */
 export const READ_CHUNK = 64 * 1024;
-/** The most one blocking `recv()` returns (it may return less, as always). */
-const RECV_MAX = 1024 * 1024;
 /** First read size of a socket; grows when filled. */
 const FIRST_READ = 2 * 1024;
-/** The largest slab a socket receives into (see `#recv_direct`). */
+/**
+ * The largest slab a socket receives into (see `#recv_direct`): also the
+ * most one blocking `recv()` returns (it may return less, as always).
+ */
 const SLAB_MAX = 256 * 1024;
 /** Datagrams and connections a socket takes from the kernel ahead of time. */
 const DATAGRAM_QUEUE = 64;
@@ -228,7 +229,7 @@ export class _Receiver implements _Reader {
   // while reads fill what they were offered.
   // Callbacks, not an async function: one promise less per call.
   #recv_direct(n: number): Promise<Uint8Array> {
-    const view = this.#room(Math.min(n, RECV_MAX));
+    const view = this.#room(n);
     let pending: Promise<number | null>;
     try {
       pending = this.#read_start(view);
