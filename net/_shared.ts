@@ -9,6 +9,10 @@ import { _Sender } from "./_send.ts";
 import { EBADF } from "./errno.ts";
 import { OSError } from "./errors.ts";
 import {
+  EV_ERR,
+  EV_HUP,
+  EV_IN,
+  EV_OUT,
   lookup_fileno,
   type ReadinessSource,
   register_fileno,
@@ -78,6 +82,27 @@ export class _Shared {
     for (const n of this.#numbers.keys()) release_fileno(n);
     this.#numbers.clear();
     return true;
+  }
+
+  /**
+   * Closes the connection, at once for its callers (every call fails with
+   * EBADF), while queued sends still drain: resolves once they have and the
+   * port is free again.
+   */
+  async close(): Promise<void> {
+    const { core, rx, tx } = this;
+    core.closed = true;
+    core.connect_abort?.abort();
+    rx.stop();
+    core.waiting.fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
+    await tx.linger();
+    core.close_resources(rx.conns);
+    rx.conns = [];
+    await Promise.allSettled([rx.op, core.connecting, tx.draining, tx.direct]);
+    if (core.listener) {
+      // Deno frees the port one turn after the cancelled accept settles.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 }
 

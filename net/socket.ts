@@ -39,20 +39,15 @@ import { OSError } from "./errors.ts";
 import { EINVAL, ENOTCONN } from "./errno.ts";
 import { _from_deno, _show } from "./_address.ts";
 import type { Address } from "./address.ts";
-import { EV_ERR, EV_HUP, EV_IN, EV_OUT } from "./readiness.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
 import { _keeps_order } from "./_byte_writer.ts";
-import {
-  _check_integers,
-  _check_kind,
-  _check_size,
-  _check_timeout,
-} from "./_checks.ts";
+import { _check_integers, _check_kind, _check_timeout } from "./_checks.ts";
 import { _default_timeout } from "./_default_timeout.ts";
 import { _Core, _State } from "./_core.ts";
 import { type _Receiver, READ_CHUNK } from "./_receive.ts";
 import type { _Sender } from "./_send.ts";
 import { _Shared, _shared_at } from "./_shared.ts";
+import { _sendfile } from "./_sendfile.ts";
 
 /**
  * What `send()` and friends accept: bytes, any BufferSource, or a string
@@ -626,28 +621,7 @@ export class Socket implements AsyncDisposable {
     offset = 0,
     count?: number,
   ): Promise<number> {
-    _check_size(offset, "offset", "send file");
-    if (count !== undefined) _check_size(count, "count", "send file");
-    if (offset > 0) {
-      if (!file.seek) {
-        throw new TypeError(
-          "Cannot send file: an offset needs a seekable file",
-        );
-      }
-      await file.seek(offset, Deno.SeekMode.Start);
-    }
-    const buf = new Uint8Array(READ_CHUNK);
-    let total = 0;
-    while (count === undefined || total < count) {
-      const want = count === undefined
-        ? buf.length
-        : Math.min(buf.length, count - total);
-      const n = await file.read(buf.subarray(0, want));
-      if (n === null || n === 0) break;
-      await this.sendall(buf.subarray(0, n));
-      total += n;
-    }
-    return total;
+    return await _sendfile(this, file, offset, count);
   }
 
   /**
@@ -738,26 +712,7 @@ export class Socket implements AsyncDisposable {
     this.#fd = -1;
     // Another object (dup()) still holds the connection: only this one goes.
     if (!this.#shared.release(fd, false)) return this.#orphan();
-    // Closed at once for the caller, as in Python: fileno() is -1 and every
-    // call fails with EBADF, while queued sends still drain below.
-    const core = this.#core;
-    core.closed = true;
-    core.connect_abort?.abort();
-    this.#rx.stop();
-    core.waiting.fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
-    await this.#tx.linger();
-    core.close_resources(this.#rx.conns);
-    this.#rx.conns = [];
-    await Promise.allSettled([
-      this.#rx.op,
-      core.connecting,
-      this.#tx.draining,
-      this.#tx.direct,
-    ]);
-    if (core.listener) {
-      // Deno frees the port one turn after the cancelled accept settles.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    await this.#shared.close();
   }
 
   /**
