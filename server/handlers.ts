@@ -226,7 +226,12 @@ export class SocketWriter {
         Promise.reject(new RangeError("Cannot write: the file is closed")),
       );
     }
-    const bytes = to_bytes(data, "write");
+    let bytes: Uint8Array;
+    try {
+      bytes = to_bytes(data, "write");
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
     const n = bytes.byteLength;
     if (this.#error !== null) return handled(Promise.reject(this.#error));
     if (this.#bufsize > 0) {

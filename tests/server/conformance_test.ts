@@ -35,3 +35,14 @@ Deno.test("StreamRequestHandler wfile.fileno() equals the request's fileno()", a
   assert.equal(seen[0]![0], seen[0]![1]);
   assert.ok(seen[0]![0] >= 3);
 });
+
+Deno.test("SocketWriter write() of bad data rejects, never throws synchronously", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const wfile = new SocketWriter(a);
+  let result: unknown;
+  assert.doesNotThrow(() => result = wfile.write(42 as never));
+  await assert.rejects(result as Promise<number>, TypeError);
+  await wfile.close();
+});
