@@ -109,7 +109,9 @@ export class ChatHandler extends StreamRequestHandler {
     if (this.nick !== "" && !server.closing) {
       console.log(`${this.nick} vanished: ${err}`);
     }
+    // The connection closes once rfile does too, as in Python.
     void this.connection.close();
+    void this.rfile.close();
   }
 
   override async handle(): Promise<void> {
@@ -216,6 +218,7 @@ if (import.meta.main) {
       [...server.clients].map(async (client) => {
         await client.wfile.flush();
         await client.connection.close();
+        await client.rfile.close(); // the last file: the connection closes
       }),
     );
     await server.shutdown();

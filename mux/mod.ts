@@ -26,9 +26,11 @@
  * @module
  */
 export * from "./eof_error.ts";
+export * from "./epoll.ts";
 export * from "./input.ts";
 export * from "./key_error.ts";
 export * from "./poll.ts";
+export * from "./runtime_error.ts";
 export * from "./select.ts";
 export * from "./selectors.ts";
 export * from "./stdin.ts";

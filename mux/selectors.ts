@@ -24,16 +24,15 @@
  */
 import { fileobj_to_fd, show, source_of } from "./_fileobj.ts";
 import { Interest, type Registration } from "./_interest.ts";
-import { EV_IN, EV_OUT } from "./_net.ts";
+import { ENOENT, EV_IN, EV_OUT, FileNotFoundError } from "./_net.ts";
 import { KeyError } from "./key_error.ts";
+import { timeout_ms } from "./_timeout.ts";
 import type { FileDescriptorLike } from "./select.ts";
 
 /** Wait until reading will not block: 1, as in Python. */
 export const EVENT_READ = 1;
 /** Wait until writing will not block: 2, as in Python. */
 export const EVENT_WRITE = 2;
-
-const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
 
 /**
  * A registration, as Python's `selectors.SelectorKey` named tuple.
@@ -85,8 +84,9 @@ export class SelectorKey<D = unknown> {
 }
 
 /**
- * The read-only view `get_map()` returns: registered file objects (or their
- * numbers) to their keys, as Python's selector mapping.
+ * The read-only view `get_map()` returns, as Python's selector mapping: looked
+ * up by file object or number, it iterates the registered file numbers (as a
+ * Python mapping iterates its keys), and its values are the keys.
  *
  * @example Usage
  * ```ts
@@ -102,23 +102,23 @@ export class SelectorKey<D = unknown> {
  * assert.equal(map.size, 1);
  * assert.equal(map.get(a)?.fd, a.fileno());
  * assert.equal(map.get(a.fileno())?.fileobj, a);
- * assert.deepEqual([...map.keys()], [a]);
+ * assert.deepEqual([...map], [a.fileno()]);
+ * assert.deepEqual([...map.values()].map((key) => key.fileobj), [a]);
  * ```
  */
-export interface SelectorMapping<D = unknown>
-  extends Iterable<[FileDescriptorLike, SelectorKey<D>]> {
+export interface SelectorMapping<D = unknown> extends Iterable<number> {
   /** How many objects are registered. */
   readonly size: number;
   /** The key of a registered object or number; undefined when absent. */
   get(fileobj: FileDescriptorLike): SelectorKey<D> | undefined;
   /** Whether an object or number is registered. */
   has(fileobj: FileDescriptorLike): boolean;
-  /** The registered objects, as given. */
-  keys(): IterableIterator<FileDescriptorLike>;
+  /** The registered file numbers, as iterating the mapping gives them. */
+  keys(): IterableIterator<number>;
   /** The keys. */
   values(): IterableIterator<SelectorKey<D>>;
-  /** `[fileobj, key]` pairs. */
-  entries(): IterableIterator<[FileDescriptorLike, SelectorKey<D>]>;
+  /** `[fd, key]` pairs, as Python's `items()`. */
+  entries(): IterableIterator<[number, SelectorKey<D>]>;
 }
 
 /**
@@ -217,6 +217,9 @@ export class BaseSelector<D = unknown> {
    * @throws {KeyError} `fileobj` is not registered.
    * @throws {RangeError} `events` is 0 or has unknown bits; the selector is
    * closed.
+   * @throws {OSError} EBADF (9): the socket was closed since it was
+   * registered; its key is dropped, as in Python. FileNotFoundError (ENOENT)
+   * when another socket holds its number by now.
    */
   modify(
     fileobj: FileDescriptorLike,
@@ -229,9 +232,14 @@ export class BaseSelector<D = unknown> {
     if (events === key.events && data === key.data) return key;
     if (events !== key.events) {
       const reg = this.#interest.get(key.fd);
-      if (reg !== undefined) {
-        this.#interest.modify(reg, to_ev(events), events, false, false);
+      if (reg === undefined) {
+        // Closed since (Linux dropped it from the epoll set): the error
+        // epoll_ctl gives, and the key goes, as CPython unregisters on error.
+        this.#keys.delete(key.fd);
+        source_of(key.fd); // EBADF when nothing holds the number
+        throw new FileNotFoundError(ENOENT); // reused by another socket
       }
+      this.#interest.modify(reg, to_ev(events), events, false, false);
     }
     const next = new SelectorKey<D>(key.fileobj, key.fd, events, data);
     this.#keys.set(key.fd, next);
@@ -246,7 +254,8 @@ export class BaseSelector<D = unknown> {
    * @returns `[key, events]` pairs, `events` holding EVENT_READ and/or
    * EVENT_WRITE (an error or hang-up counts as both, within what the key
    * watches); empty when the timeout passed.
-   * @throws {RangeError} The selector is closed.
+   * @throws {RangeError} The selector is closed, or `timeout` is above
+   * 2147483.647 s (Python's OverflowError).
    */
   async select(
     timeout?: number | null,
@@ -261,7 +270,7 @@ export class BaseSelector<D = unknown> {
           }`,
         );
       }
-      ms = timeout <= 0 ? 0 : Math.min(timeout * 1000, MAX_TIMEOUT_MS);
+      ms = timeout <= 0 ? 0 : timeout_ms(timeout, 1000, "select");
     }
     return await this.#interest.poll(
       ms,
@@ -311,23 +320,16 @@ export class BaseSelector<D = unknown> {
     const keys = this.#keys;
     const lookup = (fileobj: FileDescriptorLike): SelectorKey<D> | undefined =>
       keys.get(this.#lookup(fileobj) ?? -1);
-    const entries = function* (): IterableIterator<
-      [FileDescriptorLike, SelectorKey<D>]
-    > {
-      for (const key of keys.values()) yield [key.fileobj, key];
-    };
     return {
       get size() {
         return keys.size;
       },
       get: lookup,
       has: (fileobj) => lookup(fileobj) !== undefined,
-      *keys() {
-        for (const key of keys.values()) yield key.fileobj;
-      },
+      keys: () => keys.keys(),
       values: () => keys.values(),
-      entries,
-      [Symbol.iterator]: entries,
+      entries: () => keys.entries(),
+      [Symbol.iterator]: () => keys.keys(),
     };
   }
 

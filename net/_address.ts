@@ -1,7 +1,7 @@
 // Address validation and conversion shared by every socket call.
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
 import { gaierror, OSError } from "./errors.ts";
-import { EAFNOSUPPORT, EINVAL } from "./errno.ts";
+import { EINVAL } from "./errno.ts";
 import type { Address } from "./address.ts";
 
 /** Where Deno should bind or connect. */
@@ -77,12 +77,8 @@ export function _endpoint(
     if (new TextEncoder().encode(address).length > 107) {
       throw new OSError(EINVAL, "AF_UNIX path too long");
     }
-    if (address.startsWith("\0")) {
-      throw new OSError(
-        EAFNOSUPPORT,
-        "Deno cannot use abstract Unix socket names",
-      );
-    }
+    // A leading NUL is Linux's abstract namespace, which Deno binds and
+    // connects as given.
     return { path: address };
   }
   const v6 = family === AF_INET6;

@@ -42,10 +42,18 @@ export function _check_timeout(value: unknown, action: string): number | null {
   return value;
 }
 
+/**
+ * The most bytes one receive (or a file's buffer) may ask for: Linux's reads
+ * return at most this much, and asking more would only make V8 fail to
+ * allocate.
+ */
+export const MAX_SIZE = 2 ** 31 - 1;
+
 export function _check_size(
   value: unknown,
   name: string,
   action: string,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (typeof value !== "number") {
     throw new TypeError(
@@ -55,6 +63,11 @@ export function _check_size(
   if (!Number.isInteger(value) || value < 0) {
     throw new RangeError(
       `Cannot ${action}: ${name} must be a non-negative integer, received ${value}`,
+    );
+  }
+  if (value > max) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be at most ${max}, received ${value}`,
     );
   }
   return value;

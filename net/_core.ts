@@ -39,7 +39,7 @@ import {
   _is_ipv6,
   _show,
 } from "./_address.ts";
-import { _check_size } from "./_checks.ts";
+import { _check_integers } from "./_checks.ts";
 import type { Address } from "./address.ts";
 import { getaddrinfo } from "./address.ts";
 import { EV_OUT } from "./readiness.ts";
@@ -115,7 +115,8 @@ export class _Core {
 
   listen(backlog: number | undefined): void {
     this.check_open("listen");
-    if (backlog !== undefined) _check_size(backlog, "backlog", "listen");
+    // A negative backlog is taken, as CPython clamps it to 0.
+    if (backlog !== undefined) _check_integers("listen", { backlog });
     if (this.type !== SOCK_STREAM) {
       throw new OSError(
         EOPNOTSUPP,

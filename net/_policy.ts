@@ -32,7 +32,11 @@ export function _refuse_oversized(family: number, bytes: Uint8Array): void {
 }
 
 // Linux checks a Unix datagram peer at connect(): it must be a socket.
+// An abstract name (leading NUL) is no file: the kernel alone answers for it.
+const abstract = (path: string): boolean => path.startsWith("\0");
+
 export function _refuse_missing(path: string): void {
+  if (abstract(path)) return;
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(path);
@@ -43,6 +47,7 @@ export function _refuse_missing(path: string): void {
 }
 
 export function _refuse_existing(path: string): void {
+  if (abstract(path)) return;
   let exists = true;
   try {
     Deno.lstatSync(path);

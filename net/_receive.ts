@@ -32,10 +32,11 @@ import {
 import { _to_oserror } from "./_map_error.ts";
 import { type _Endpoint, _from_deno, _same } from "./_address.ts";
 import type { Address } from "./address.ts";
+import { _concat } from "./_bytes.ts";
 import { EV_IN } from "./readiness.ts";
 import { type _Core, type _Reader, _State } from "./_core.ts";
 import type { _Sender } from "./_send.ts";
-import { _check_flags, _check_into, _check_size } from "./_checks.ts";
+import { _check_flags, _check_into, _check_size, MAX_SIZE } from "./_checks.ts";
 import { MAX_UNIX_DATAGRAM } from "./_policy.ts";
 
 /** Received bytes a socket buffers ahead of `recv()` calls. */
@@ -98,7 +99,7 @@ export class _Receiver implements _Reader {
   recv(bufsize: unknown, flags: unknown): Promise<Uint8Array> {
     // Not async itself: the hot paths below allocate small frames only.
     try {
-      const n = _check_size(bufsize, "bufsize", "receive");
+      const n = _check_size(bufsize, "bufsize", "receive", MAX_SIZE);
       _check_flags(flags, "receive");
       const core = this.#core;
       core.check_open("receive");
@@ -154,7 +155,7 @@ export class _Receiver implements _Reader {
     bufsize: unknown,
     flags: unknown,
   ): Promise<[Uint8Array, Address | null]> {
-    const n = _check_size(bufsize, "bufsize", "receive");
+    const n = _check_size(bufsize, "bufsize", "receive", MAX_SIZE);
     _check_flags(flags, "receive");
     const core = this.#core;
     core.check_open("receive");
@@ -272,25 +273,29 @@ export class _Receiver implements _Reader {
     return slab!.subarray(pos, pos + Math.min(want, slab!.length - pos));
   }
 
+  // MSG_WAITALL: parts joined once the wait ends, so nothing beyond what
+  // arrived is allocated. As Linux, a wait that ends with some bytes
+  // returns them: at EOF, at a timeout, or at an error, which then comes
+  // on the next call.
   async #recv_all(n: number, flags: number): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
+    const parts: Uint8Array[] = [];
     let got = 0;
     while (got < n) {
       let part: Uint8Array;
       try {
         part = await this.recv(n - got, flags);
       } catch (err) {
-        // Linux returns a partial MSG_WAITALL read when the wait ends.
+        if (got === 0) throw err;
         const waitEnded = err instanceof TimeoutError ||
           err instanceof BlockingIOError;
-        if (got > 0 && waitEnded) break;
-        throw err;
+        if (!waitEnded && !this.#core.closed) this.error = err as OSError;
+        break;
       }
       if (part.length === 0) break;
-      out.set(part, got);
+      parts.push(part);
       got += part.length;
     }
-    return got === n ? out : out.subarray(0, got);
+    return _concat(parts, got);
   }
 
   // Blocking mode with nothing buffered and nobody watching: read straight

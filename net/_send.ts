@@ -118,11 +118,16 @@ export class _Sender {
     if (this.#sendall_waiters > 0) this.#core.waiting.fire(0);
   }
 
-  async sendto(data: unknown, address: Address): Promise<number> {
+  async sendto(
+    data: unknown,
+    address: Address,
+    flags: unknown,
+  ): Promise<number> {
     const bytes = _to_bytes(data, "send");
+    _check_flags(flags, "send");
     const core = this.#core;
     core.check_open("send");
-    if (core.type === SOCK_STREAM) return this.send(bytes, 0);
+    if (core.type === SOCK_STREAM) return await this.send(bytes, flags);
     let ep = _endpoint(core.family, address, "send");
     if (!("path" in ep)) ep = await core.numeric(ep);
     return this.#send_datagram(bytes, ep);
@@ -371,10 +376,13 @@ export class _Sender {
     this.#drained();
   };
 
+  // An emptied queue wakes waiters but is no EV_OUT edge: as Linux, which
+  // tells edge-triggered watchers about room to write only after the send
+  // buffer was full (that crossing is fired in #written).
   #drained(): void {
     this.draining = null;
     if (this.shut) this.#close_write();
-    this.#core.waiting.fire(EV_OUT);
+    this.#core.waiting.fire(0);
   }
 
   #fail_write(err: unknown): OSError {

@@ -4,6 +4,7 @@
  * (blocking, timeout, non-blocking).
  * @module
  */
+import { _macrotask } from "./_turn.ts";
 import { BlockingIOError, OSError, TimeoutError } from "./errors.ts";
 import { EBADF } from "./errno.ts";
 import { EV_IN } from "./readiness.ts";
@@ -80,7 +81,15 @@ export class _Waiting {
     // Read only when nothing is buffered: a receive left pending for no one
     // would block sends on a Unix datagram socket (Deno refuses them then).
     reader?.pump();
-    if (timeout === 0) throw new BlockingIOError();
+    if (timeout === 0) {
+      // The loop turns before the refusal (see _turn.ts); what arrived
+      // meanwhile is taken instead.
+      await _macrotask();
+      if (this.#owner.closed) throw new OSError(EBADF);
+      got = attempt();
+      if (got !== undefined) return got;
+      throw new BlockingIOError();
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expired = false;
     // setTimeout() takes at most 2**31-1 ms (24.8 days); longer is forever.

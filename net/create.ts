@@ -26,8 +26,8 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./constants.ts";
-import { OSError } from "./errors.ts";
-import { EOPNOTSUPP } from "./errno.ts";
+import { ConnectionError, OSError } from "./errors.ts";
+import { ECONNABORTED, EOPNOTSUPP } from "./errno.ts";
 import {
   _check_port,
   _family_of,
@@ -84,6 +84,8 @@ export function setdefaulttimeout(timeout: number | null): void {
  * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
  * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
  * @param proto 0 (default).
+ * @param fileno A number a socket of this process holds (or `detach()`
+ *   returned), for an object naming that connection.
  * @returns A new socket.
  *
  * @example Usage
@@ -98,8 +100,45 @@ export function socket(
   family: number = AF_INET,
   type: number = SOCK_STREAM,
   proto = 0,
+  fileno: number | null = null,
 ): Socket {
-  return new Socket(family, type, proto);
+  return new Socket(family, type, proto, fileno);
+}
+
+/**
+ * A socket on a duplicate of `fd`, as Python's `socket.fromfd()`: `fd` must
+ * be a number a socket of this process holds (Deno has no descriptors to
+ * inherit); the new socket has a number of its own and closes on its own.
+ *
+ * @param fd The number to duplicate.
+ * @param family Taken from the connection, as the kernel's socket has it.
+ * @param type Taken from the connection likewise.
+ * @param proto 0 (default).
+ * @returns The new socket.
+ * @throws {OSError} EBADF (9) when no socket of this process holds `fd`.
+ *
+ * @example Usage
+ * ```ts
+ * import { AF_INET, fromfd, SOCK_STREAM, socketpair } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * await using copy = fromfd(a.fileno(), AF_INET, SOCK_STREAM);
+ * assert.notEqual(copy.fileno(), a.fileno());
+ * assert.deepEqual(copy.getpeername(), b.getsockname());
+ * ```
+ */
+export function fromfd(
+  fd: number,
+  family: number,
+  type: number,
+  proto = 0,
+): Socket {
+  const holder = new Socket(family, type, proto, fd);
+  const copy = holder.dup();
+  holder.detach();
+  return copy;
 }
 
 /**
@@ -238,7 +277,9 @@ export function create_server(
  * Two connected sockets, as Python's `socket.socketpair()`. Deno has no
  * socketpair(2): the pair is a TCP connection over loopback (`AF_INET`, the
  * default here, needs `--allow-net=127.0.0.1`), or over a Unix socket in a
- * temporary folder for `AF_UNIX`.
+ * temporary folder for `AF_UNIX`. A connection another program makes to
+ * the temporary listener first is closed, not handed out: the ends are
+ * checked by address, as CPython checks them since CVE-2024-3219.
  *
  * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
  * @param type `SOCK_STREAM` only.
@@ -278,8 +319,7 @@ export async function socketpair(
     const a = new Socket(family, SOCK_STREAM);
     try {
       await a.connect(listener.getsockname());
-      const [b] = await listener.accept();
-      return [a, b];
+      return [a, await accept_own(listener, a)];
     } catch (err) {
       await a.close();
       throw err;
@@ -288,4 +328,33 @@ export async function socketpair(
     await listener.close();
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+// Anyone on the host may connect to the temporary listener before `a` does.
+// The connection taken is the one whose ends are `a`'s, checked by address
+// (CPython's fix of CVE-2024-3219 checks the same); others are closed. A
+// Unix pair's listener lies in a folder only this user may enter.
+const MAX_INTRUDERS = 64;
+
+async function accept_own(listener: Socket, a: Socket): Promise<Socket> {
+  for (let i = 0; i <= MAX_INTRUDERS; i++) {
+    const [b] = await listener.accept();
+    if (
+      a.family === AF_UNIX || (
+        same(b.getpeername(), a.getsockname()) &&
+        same(b.getsockname(), a.getpeername())
+      )
+    ) {
+      return b;
+    }
+    await b.close();
+  }
+  throw new ConnectionError(
+    ECONNABORTED,
+    "Unexpected peer connection: socketpair() refused too many",
+  );
+}
+
+function same(x: unknown, y: unknown): boolean {
+  return JSON.stringify(x) === JSON.stringify(y);
 }

@@ -20,8 +20,9 @@
  * @module
  */
 import { EBADF } from "./errno.ts";
-import { OSError } from "./errors.ts";
+import { BlockingIOError, OSError } from "./errors.ts";
 import { _Serial } from "./_serial.ts";
+import { MAX_SIZE } from "./_checks.ts";
 import { _as_bytes } from "./_bytes.ts";
 import { _ByteWriter } from "./_byte_writer.ts";
 import { _make_codec } from "./_codecs.ts";
@@ -277,6 +278,11 @@ export class SocketFile<M extends string = string> {
           `Cannot make file: buffering must be an integer, received ${buffering}`,
         );
       }
+      if (buffering > MAX_SIZE) {
+        throw new RangeError(
+          `Cannot make file: buffering must be at most ${MAX_SIZE}, received ${buffering}`,
+        );
+      }
       if (buffering === 0 && !binary) {
         throw new RangeError(
           `Cannot make file: unbuffered streams must be binary, received mode "${mode}"`,
@@ -284,18 +290,12 @@ export class SocketFile<M extends string = string> {
       }
       if (buffering >= 0) size = buffering;
     }
+    // Binary mode ignores the text options, as CPython's makefile() does.
     for (const [key, value] of Object.entries({ encoding, errors, newline })) {
-      if (value === undefined || value === null) continue;
+      if (binary || value === undefined || value === null) continue;
       if (typeof value !== "string") {
         throw new TypeError(
           `Cannot make file: ${key} must be a string, received ${typeof value}`,
-        );
-      }
-      if (binary) {
-        throw new RangeError(
-          `Cannot make file: binary mode "${mode}" does not take ${
-            key === "newline" ? "a" : "an"
-          } ${key} argument`,
         );
       }
     }
@@ -343,8 +343,12 @@ export class SocketFile<M extends string = string> {
     return this.#mode;
   }
 
-  /** The socket's file number, as Python's `name`; -1 if it has none. */
+  /**
+   * The socket's file number, as Python's `name`; -1 once the file is
+   * closed or if the socket has none.
+   */
   get name(): number {
+    if (this.#closed) return -1;
     return this.#sock.fileno?.() ?? -1;
   }
 
@@ -408,16 +412,31 @@ export class SocketFile<M extends string = string> {
    * file. With `n` negative or omitted, reads until end of file.
    *
    * @param n How much to read; -1 (or `null`) for everything.
-   * @returns The data; empty at end of file.
+   * @returns The data; empty at end of file. `null` only from an unbuffered
+   * file (`buffering: 0`) on a non-blocking socket when nothing is there, as
+   * Python's `SocketIO` returns None.
    * @throws {RangeError} When the file is closed or `n` is not an integer.
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws; received bytes stay buffered.
    */
-  async read(n: number | null = -1): Promise<FileData<M>> {
+  async read(n: number | null = -1): Promise<FileData<M> | null> {
     const count = this.#check_read("read", n, "n");
-    return await this.#serial_read<string | Uint8Array>(() =>
-      this.#bytes ? this.#bytes.read(count) : this.#text!.read(count)
-    ) as FileData<M>;
+    return await this.#unless_blocked(() =>
+      this.#serial_read<string | Uint8Array>(() =>
+        this.#bytes ? this.#bytes.read(count) : this.#text!.read(count)
+      )
+    ) as FileData<M> | null;
+  }
+
+  // Python's SocketIO, unbuffered: a call that would block returns None.
+  async #unless_blocked<T>(call: () => Promise<T>): Promise<T | null> {
+    if (!this.#raw) return await call();
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof BlockingIOError) return null;
+      throw err;
+    }
   }
 
   /**
@@ -475,14 +494,16 @@ export class SocketFile<M extends string = string> {
    *
    * @param buffer Where to put the bytes: a `Uint8Array` or another
    * `ArrayBufferView`.
-   * @returns How many bytes were written into `buffer`; 0 at end of file.
+   * @returns How many bytes were written into `buffer`; 0 at end of file;
+   * `null` from an unbuffered file on a non-blocking socket when nothing is
+   * there, as Python's `SocketIO`.
    * @throws {TypeError} When the file is in text mode or `buffer` is not an
    * `ArrayBufferView`.
    * @throws {RangeError} When the file is closed.
    * @throws {UnsupportedOperation} When the file is not open for reading.
    * @throws {OSError} What the socket throws; received bytes stay buffered.
    */
-  async readinto(buffer: ArrayBufferView): Promise<number> {
+  async readinto(buffer: ArrayBufferView): Promise<number | null> {
     this.#check_read("read into buffer", -1, "n");
     this.#need_binary("readinto");
     if (!ArrayBuffer.isView(buffer)) {
@@ -497,7 +518,9 @@ export class SocketFile<M extends string = string> {
       buffer.byteOffset,
       buffer.byteLength,
     );
-    return await this.#serial_read(() => this.#bytes!.readinto(target));
+    return await this.#unless_blocked(() =>
+      this.#serial_read(() => this.#bytes!.readinto(target))
+    );
   }
 
   /**
@@ -549,7 +572,9 @@ export class SocketFile<M extends string = string> {
    * `flush()` and on `close()`; with `buffering: 0` at once.
    *
    * @param data What to write.
-   * @returns How many bytes (binary) or characters (text) were written: all.
+   * @returns How many bytes (binary) or characters (text) were written: all;
+   * `null` from an unbuffered file on a non-blocking socket whose send
+   * buffer is full, as Python's `SocketIO`.
    * @throws {TypeError} When `data` has the wrong type for the mode.
    * @throws {RangeError} When the file is closed, or a character cannot be
    * encoded with `errors: "strict"`.
@@ -561,7 +586,7 @@ export class SocketFile<M extends string = string> {
       : M extends `${string}b${string}`
         ? Uint8Array | ArrayBufferView | ArrayBuffer
       : string,
-  ): Promise<number> {
+  ): Promise<number | null> {
     this.#check_closed();
     if (!this.#writing) {
       throw new UnsupportedOperation("File not open for writing");
@@ -595,7 +620,8 @@ export class SocketFile<M extends string = string> {
       bytes = this.#encode!(text);
     }
     if (bytes.length > 0) {
-      await this.#writer.write(bytes);
+      const sent = await this.#unless_blocked(() => this.#writer.write(bytes));
+      if (sent === null) return null;
     }
     return count;
   }
@@ -669,7 +695,8 @@ export class SocketFile<M extends string = string> {
       this.#bytes?.clear();
       this.#text?.clear();
       this.#writer.clear();
-      this.#sock._decref_socketios?.();
+      // A socket closed meanwhile closes now (CPython's file count).
+      await this.#sock._decref_socketios?.();
     }
   }
 

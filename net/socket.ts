@@ -38,22 +38,15 @@ import { OSError } from "./errors.ts";
 import { EINVAL, ENOTCONN } from "./errno.ts";
 import { _from_deno, _show } from "./_address.ts";
 import type { Address } from "./address.ts";
-import {
-  EV_ERR,
-  EV_HUP,
-  EV_IN,
-  EV_OUT,
-  register_fileno,
-  release_fileno,
-} from "./readiness.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
 import { _keeps_order } from "./_byte_writer.ts";
-import { _check_kind, _check_size, _check_timeout } from "./_checks.ts";
+import { _check_integers, _check_kind, _check_timeout } from "./_checks.ts";
 import { _default_timeout } from "./_default_timeout.ts";
 import { _Core, _State } from "./_core.ts";
-import { _Receiver, READ_CHUNK } from "./_receive.ts";
-import { _Sender } from "./_send.ts";
-import { _Source } from "./_events.ts";
+import { type _Receiver, READ_CHUNK } from "./_receive.ts";
+import type { _Sender } from "./_send.ts";
+import { _Shared, _shared_at } from "./_shared.ts";
+import { _sendfile } from "./_sendfile.ts";
 import { _register_parts } from "./_parts.ts";
 import { _socket_repr } from "./_socket_repr.ts";
 
@@ -103,9 +96,13 @@ export class Socket implements AsyncDisposable {
 
   #fd: number;
   #closing: Promise<void> | null = null;
-  #core: _Core;
-  #rx: _Receiver;
-  #tx: _Sender;
+  // Open files from makefile(), and whether close() waits for them.
+  #io_refs = 0;
+  #close_asked = false;
+  #shared!: _Shared;
+  #core!: _Core;
+  #rx!: _Receiver;
+  #tx!: _Sender;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
@@ -117,20 +114,38 @@ export class Socket implements AsyncDisposable {
    * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`, optionally OR-ed
    *   with `SOCK_NONBLOCK` or `SOCK_CLOEXEC`.
    * @param proto 0 (default), or the protocol the type implies.
+   * @param fileno A number a socket of this process holds (or `detach()`
+   *   returned): the new object names that connection, whose family and
+   *   type it takes, as Python's `socket(..., fileno)`.
    * @throws {RangeError} For an unknown family or type.
    * @throws {OSError} For a type Deno cannot create (raw sockets), or a
-   *   datagram socket without `--unstable-net`.
+   *   datagram socket without `--unstable-net`; EBADF (9) for a `fileno` no
+   *   socket of this process holds.
    */
-  constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
-    const base = _check_kind(family, type, proto);
-    this.family = family;
-    this.type = base;
-    this.proto = proto;
-    const timeout = (type & SOCK_NONBLOCK) !== 0 ? 0 : _default_timeout();
-    const core = this.#core = new _Core(family, base, timeout);
-    this.#tx = new _Sender(core);
-    this.#rx = new _Receiver(core, this.#tx);
-    this.#fd = register_fileno(new _Source(core, this.#rx, this.#tx));
+  constructor(
+    family: number = AF_INET,
+    type: number = SOCK_STREAM,
+    proto = 0,
+    fileno: number | null = null,
+  ) {
+    if (fileno !== null && fileno !== undefined) {
+      _check_integers("create socket", { fileno });
+      const shared = _shared_at(fileno);
+      shared.hold(fileno);
+      this.family = shared.core.family;
+      this.type = shared.core.type;
+      this.proto = proto;
+      this.#use(shared);
+      this.#fd = fileno;
+    } else {
+      const base = _check_kind(family, type, proto);
+      this.family = family;
+      this.type = base;
+      this.proto = proto;
+      const timeout = (type & SOCK_NONBLOCK) !== 0 ? 0 : _default_timeout();
+      this.#use(new _Shared(new _Core(family, base, timeout)));
+      this.#fd = this.#shared.number();
+    }
     _keeps_order.add(this);
   }
 
@@ -141,6 +156,79 @@ export class Socket implements AsyncDisposable {
       rx: sock.#rx,
       tx: sock.#tx,
     }));
+  }
+
+  #use(shared: _Shared): void {
+    this.#shared = shared;
+    this.#core = shared.core;
+    this.#rx = shared.rx;
+    this.#tx = shared.tx;
+  }
+
+  // Let go of the connection others may still hold: every call fails with
+  // EBADF from now on.
+  #orphan(): void {
+    this.#use(_Shared.closed(this.family, this.type));
+  }
+
+  /**
+   * A second socket on the same connection, with a number of its own, as
+   * Python's `dup()`; each closes on its own, and the connection closes
+   * with the last. They share the timeout and options, as the kernel shares
+   * a socket's.
+   *
+   * @returns The new socket.
+   * @throws {OSError} EBADF (9) once closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { socketpair } from "@pysock/pysock/net";
+   * import assert from "node:assert/strict";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * const copy = a.dup();
+   * await a.close();
+   * await copy.sendall("x"); // the connection is still open
+   * assert.equal((await b.recv(1))[0], 120);
+   * await copy.close();
+   * ```
+   */
+  dup(): Socket {
+    this.#core.check_open("dup");
+    const copy = new Socket(this.family, this.type, this.proto, this.#fd);
+    copy.#fd = copy.#shared.renumber(this.#fd);
+    copy.#core.options.copy_from(this.#core.options);
+    return copy;
+  }
+
+  /**
+   * Closes this object without closing the connection and returns its
+   * number, for `socket(family, type, proto, fileno)` to adopt, as Python's
+   * `detach()`.
+   *
+   * @returns The file number; -1 when already closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { AF_INET, SOCK_STREAM, socket, socketpair } from "@pysock/pysock/net";
+   * import assert from "node:assert/strict";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * const fd = a.detach();
+   * assert.equal(a.fileno(), -1);
+   * await using again = socket(AF_INET, SOCK_STREAM, 0, fd);
+   * await again.sendall("x");
+   * assert.equal((await b.recv(1))[0], 120);
+   * ```
+   */
+  detach(): number {
+    const fd = this.#fd;
+    if (fd < 0) return -1;
+    this.#fd = -1;
+    this.#shared.release(fd, true);
+    this.#orphan();
+    this.#closing = Promise.resolve();
+    return fd;
   }
 
   // A connection `accept()` took, adopted by a new socket.
@@ -201,8 +289,8 @@ export class Socket implements AsyncDisposable {
    * Marks a bound stream socket as accepting connections; an unbound one is
    * bound to a free port first, as Linux does.
    *
-   * @param backlog Accepted for Python compatibility; Deno's listen queue
-   *   (511) applies.
+   * @param backlog Accepted for Python compatibility, negative values too
+   *   (CPython clamps them to 0); Deno's listen queue (511) applies.
    * @throws {OSError} EOPNOTSUPP (95) on a datagram socket.
    *
    * @example Usage
@@ -453,7 +541,11 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   send(data: Data, flags = 0): Promise<number> {
-    return this.#tx.send(data, flags);
+    try {
+      return this.#tx.send(data, flags);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -486,7 +578,10 @@ export class Socket implements AsyncDisposable {
    * Sends a datagram to `address` (on a stream socket, as `send()`).
    *
    * @param data Bytes, a BufferSource, or a string (UTF-8).
-   * @param address Where to send it.
+   * @param flags_or_address Where to send it, or `flags` (`MSG_DONTWAIT`
+   *   or 0) when `address` follows, as in Python's
+   *   `sendto(data, flags, address)`.
+   * @param address Where to send it, in the three-argument form.
    * @returns The number of bytes sent.
    * @throws {PermissionError} Sending to a broadcast address without
    *   `SO_BROADCAST` (errno 13), as Linux refuses it.
@@ -501,8 +596,15 @@ export class Socket implements AsyncDisposable {
    * await assert.rejects(s.sendto("hi", ["127.255.255.255", 9]), PermissionError);
    * ```
    */
-  sendto(data: Data, address: Address): Promise<number> {
-    return this.#tx.sendto(data, address);
+  sendto(
+    data: Data,
+    flags_or_address: Address | number,
+    address?: Address,
+  ): Promise<number> {
+    if (address === undefined) {
+      return this.#tx.sendto(data, flags_or_address as Address, 0);
+    }
+    return this.#tx.sendto(data, address, flags_or_address);
   }
 
   /**
@@ -529,28 +631,7 @@ export class Socket implements AsyncDisposable {
     offset = 0,
     count?: number,
   ): Promise<number> {
-    _check_size(offset, "offset", "send file");
-    if (count !== undefined) _check_size(count, "count", "send file");
-    if (offset > 0) {
-      if (!file.seek) {
-        throw new TypeError(
-          "Cannot send file: an offset needs a seekable file",
-        );
-      }
-      await file.seek(offset, Deno.SeekMode.Start);
-    }
-    const buf = new Uint8Array(READ_CHUNK);
-    let total = 0;
-    while (count === undefined || total < count) {
-      const want = count === undefined
-        ? buf.length
-        : Math.min(buf.length, count - total);
-      const n = await file.read(buf.subarray(0, want));
-      if (n === null || n === 0) break;
-      await this.sendall(buf.subarray(0, n));
-      total += n;
-    }
-    return total;
+    return await _sendfile(this, file, offset, count);
   }
 
   /**
@@ -575,14 +656,22 @@ export class Socket implements AsyncDisposable {
    */
   shutdown(how: number): Promise<void> {
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
-      throw new RangeError(
-        `Cannot shut down socket: how must be SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2), received ${
-          _show(how)
-        }`,
+      return Promise.reject(
+        new RangeError(
+          `Cannot shut down socket: how must be SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2), received ${
+            _show(how)
+          }`,
+        ),
       );
     }
-    this.#core.check_open("shut down");
-    if (this.#core.state !== _State.Connected) throw new OSError(ENOTCONN);
+    try {
+      this.#core.check_open("shut down");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#core.state !== _State.Connected) {
+      return Promise.reject(new OSError(ENOTCONN));
+    }
     if (how !== SHUT_WR) this.#rx.shutdown();
     if (how !== SHUT_RD && this.#core.conn) return this.#tx.shutdown();
     return Promise.resolve();
@@ -608,32 +697,32 @@ export class Socket implements AsyncDisposable {
    * ```
    */
   close(): Promise<void> {
+    // As CPython: while a file from makefile() is open, the connection
+    // stays usable through it, and the close happens when the last closes.
+    if (this.#io_refs > 0 && this.#closing === null) {
+      this.#close_asked = true;
+      return Promise.resolve();
+    }
+    return this._real_close();
+  }
+
+  /**
+   * Closes now, even while files from `makefile()` are open (they fail from
+   * then on), as CPython's `_real_close()`. A server closes a finished
+   * request this way: in CPython its handler's files are gone by then.
+   *
+   * @returns As `close()`.
+   */
+  _real_close(): Promise<void> {
     return this.#closing ??= this.#close();
   }
 
   async #close(): Promise<void> {
-    // Closed at once for the caller, as in Python: fileno() is -1 and every
-    // call fails with EBADF, while queued sends still drain below.
-    const core = this.#core;
-    core.closed = true;
-    core.connect_abort?.abort();
-    this.#rx.stop();
-    release_fileno(this.#fd);
+    const fd = this.#fd;
     this.#fd = -1;
-    core.waiting.fire(EV_IN | EV_OUT | EV_ERR | EV_HUP);
-    await this.#tx.linger();
-    core.close_resources(this.#rx.conns);
-    this.#rx.conns = [];
-    await Promise.allSettled([
-      this.#rx.op,
-      core.connecting,
-      this.#tx.draining,
-      this.#tx.direct,
-    ]);
-    if (core.listener) {
-      // Deno frees the port one turn after the cancelled accept settles.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    // Another object (dup()) still holds the connection: only this one goes.
+    if (!this.#shared.release(fd, false)) return this.#orphan();
+    await this.#shared.close();
   }
 
   /**
@@ -813,7 +902,9 @@ export class Socket implements AsyncDisposable {
   /**
    * A file object over the socket, as Python's `makefile()`: `"rb"`/`"wb"`
    * for bytes, `"r"`/`"w"` for text (`encoding` defaults to UTF-8). Closing
-   * the file does not close the socket.
+   * the file does not close the socket; closing the socket while the file
+   * is open leaves the connection open for the file until it closes too, as
+   * in CPython, so close both.
    *
    * @param mode `"r"`, `"w"`, `"rw"`, with `"b"` for bytes.
    * @param options `encoding`, `errors`, `newline`, `buffering`.
@@ -827,7 +918,7 @@ export class Socket implements AsyncDisposable {
    * await using _a = a;
    * await using _b = b;
    * await a.sendall("one\ntwo\n");
-   * const f = b.makefile("r", { encoding: "utf-8" });
+   * await using f = b.makefile("r", { encoding: "utf-8" });
    * assert.equal(await f.readline(), "one\n");
    * assert.equal(await f.readline(), "two\n");
    * ```
@@ -836,7 +927,22 @@ export class Socket implements AsyncDisposable {
     mode: M = "r" as M,
     options?: MakefileOptions,
   ): SocketFile<M> {
-    return new SocketFile(this, mode, options);
+    const file = new SocketFile(this, mode, options);
+    this.#io_refs++;
+    return file;
+  }
+
+  /**
+   * Called by a file from `makefile()` when it closes, as CPython's socket
+   * counts its files: once the last one closes, a `close()` asked for
+   * meanwhile happens.
+   *
+   * @returns Resolves once that close is done.
+   */
+  _decref_socketios(): Promise<void> {
+    if (this.#io_refs > 0) this.#io_refs--;
+    if (this.#io_refs === 0 && this.#close_asked) return this.close();
+    return Promise.resolve();
   }
 
   /**

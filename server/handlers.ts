@@ -203,6 +203,15 @@ export class SocketWriter {
   }
 
   /**
+   * The connection's file number, as Python's `wfile.fileno()`.
+   *
+   * @returns The request socket's `fileno()`.
+   */
+  fileno(): number {
+    return this.#sock.fileno();
+  }
+
+  /**
    * Writes `data`. Do not change a buffer before its write resolved.
    *
    * @param data Bytes, or a string sent as UTF-8.
@@ -217,7 +226,12 @@ export class SocketWriter {
         Promise.reject(new RangeError("Cannot write: the file is closed")),
       );
     }
-    const bytes = to_bytes(data, "write");
+    let bytes: Uint8Array;
+    try {
+      bytes = to_bytes(data, "write");
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
     const n = bytes.byteLength;
     if (this.#error !== null) return handled(Promise.reject(this.#error));
     if (this.#bufsize > 0) {

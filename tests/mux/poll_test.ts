@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  DefaultSelector,
   epoll,
   EPOLL_CLOEXEC,
   EPOLLERR,
@@ -11,6 +12,7 @@ import {
   EPOLLOUT,
   EPOLLPRI,
   EPOLLRDHUP,
+  EVENT_WRITE,
   KeyError,
   poll,
   POLLERR,
@@ -21,6 +23,7 @@ import {
   POLLPRI,
   POLLRDNORM,
   POLLWRNORM,
+  RuntimeError,
   select,
 } from "../../mux/mod.ts";
 import {
@@ -232,21 +235,84 @@ Deno.test("epoll errors are Python's: EEXIST, ENOENT, EBADF", async () => {
   }
 });
 
-Deno.test("epoll() closes: closed, fileno() -1, use after close throws", async () => {
+Deno.test("epoll() closes: closed, fileno() and use after close throw, as Python's ValueError", async () => {
   const ep = epoll();
   assert.equal(ep.closed, false);
   assert.ok(ep.fileno() >= 3);
   ep.close();
   ep.close();
   assert.equal(ep.closed, true);
-  assert.equal(ep.fileno(), -1);
+  assert.throws(() => ep.fileno(), {
+    name: "RangeError",
+    message: "Cannot get file number: I/O operation on closed epoll object",
+  });
   assert.throws(() => ep.register(0, EPOLLIN), {
     name: "RangeError",
     message: "Cannot register: I/O operation on closed epoll object",
   });
   await assert.rejects(ep.poll(0), RangeError);
+});
+
+Deno.test("epoll() refuses a non-integer sizehint with TypeError, unknown flags with OSError EINVAL", () => {
+  for (const bad of ["foo", null, [], {}, 1.5]) {
+    assert.throws(() => epoll(bad as never), (err: Error) => {
+      assert.equal(err.name, "TypeError");
+      assert.match(
+        err.message,
+        /^Cannot create epoll: sizehint must be an integer, received /,
+      );
+      return true;
+    });
+  }
   assert.throws(() => epoll(0), RangeError);
-  assert.throws(() => epoll(-1, 5), RangeError);
+  assert.throws(() => epoll(-2), RangeError);
+  assert.throws(() => epoll(-1, "x" as never), TypeError);
+  for (const flags of [5, 12356, -1]) {
+    assert.throws(() => epoll(-1, flags), (err: OSError) => {
+      assert.equal(err.name, "OSError");
+      assert.equal(err.errno, 22);
+      assert.match(err.message, new RegExp(`received ${flags}$`));
+      return true;
+    });
+  }
+  epoll(-1, EPOLL_CLOEXEC).close();
+  epoll(16, 0).close();
+});
+
+Deno.test("epoll.fromfd() opens the same epoll; closing one closes the number for both", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const ep = epoll(2);
+  const ep2 = epoll.fromfd(ep.fileno());
+  assert.equal(ep2.fileno(), ep.fileno());
+  ep2.register(a.fileno(), EPOLLIN | EPOLLOUT);
+  ep2.register(b.fileno(), EPOLLIN | EPOLLOUT);
+  assert.equal((await ep.poll(1, 4)).length, 2);
+  assert.equal((await ep2.poll(1, 4)).length, 2);
+  assert.throws(() => ep.register(a, EPOLLIN), FileExistsError);
+  ep.close();
+  // As on Linux: the other object's number is closed, so EBADF.
+  assert.equal(ep2.closed, false);
+  await assert.rejects(ep2.poll(1, 4), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  assert.throws(() => ep2.unregister(a), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  ep2.close();
+  assert.equal(ep2.closed, true);
+  assert.throws(() => epoll.fromfd(a.fileno()), (err: OSError) => {
+    assert.equal(err.errno, 22);
+    return true;
+  });
+  assert.throws(() => epoll.fromfd(987654), (err: OSError) => {
+    assert.equal(err.errno, 9);
+    return true;
+  });
+  assert.throws(() => epoll.fromfd("3" as never), TypeError);
 });
 
 Deno.test("epoll() closing wakes a waiting poll()", async () => {
@@ -367,4 +433,115 @@ Deno.test("poll.poll() with null or a negative timeout waits until ready", async
   assert.deepEqual(await again, [[src.fileno(), POLLIN]]);
   p.unregister(src);
   assert.equal(src.listeners.size, 0);
+});
+
+Deno.test("poll.poll() rejects a timeout beyond 2**31 - 1 ms with RangeError, as Python's OverflowError", async () => {
+  using src = new FakeSource(EV_OUT);
+  const p = poll();
+  p.register(src, POLLOUT);
+  for (const bad of [2 ** 64, 2 ** 31, 2 ** 31 - 0.5, Infinity]) {
+    await assert.rejects(p.poll(bad), {
+      name: "RangeError",
+      message:
+        `Cannot poll: timeout must be at most 2147483647 ms, received ${bad}`,
+    });
+  }
+  assert.deepEqual(await p.poll(2 ** 31 - 1), [[src.fileno(), POLLOUT]]);
+  p.unregister(src);
+});
+
+Deno.test("epoll.poll() and select() of a selector reject a timeout beyond 2**31 - 1 ms", async () => {
+  using src = new FakeSource(EV_OUT);
+  using ep = epoll();
+  ep.register(src, EPOLLOUT);
+  await assert.rejects(ep.poll(2 ** 64), {
+    name: "RangeError",
+    message: `Cannot poll: timeout must be at most 2147483.647 s, received ${
+      2 ** 64
+    }`,
+  });
+  await assert.rejects(ep.poll(2147483.648), RangeError);
+  assert.equal((await ep.poll(2147483.647)).length, 1);
+  using sel = new DefaultSelector();
+  sel.register(src, EVENT_WRITE);
+  await assert.rejects(sel.select(2 ** 31), {
+    name: "RangeError",
+    message: `Cannot select: timeout must be at most 2147483.647 s, received ${
+      2 ** 31
+    }`,
+  });
+  await assert.rejects(sel.select(Infinity), RangeError);
+  assert.equal((await sel.select(2147483.647)).length, 1);
+});
+
+Deno.test("poll.register() and modify() refuse a negative or wider than 16-bit eventmask", () => {
+  using src = new FakeSource();
+  const p = poll();
+  for (const bad of [-1, 0x10000, 2 ** 64]) {
+    assert.throws(() => p.register(src, bad), {
+      name: "RangeError",
+      message: `Cannot register: eventmask must be 0-65535, received ${bad}`,
+    });
+  }
+  p.register(src, 0xffff);
+  for (const bad of [-1, EPOLLET, 0x10000]) {
+    assert.throws(() => p.modify(src, bad), {
+      name: "RangeError",
+      message: `Cannot modify: eventmask must be 0-65535, received ${bad}`,
+    });
+  }
+  p.unregister(src);
+});
+
+Deno.test("poll.poll() rejects with RuntimeError while another poll() of the same object waits", async () => {
+  using src = new FakeSource();
+  const p = poll();
+  p.register(src, POLLIN);
+  const waiting = p.poll(5000);
+  await assert.rejects(p.poll(0), (err: Error) => {
+    assert.ok(err instanceof RuntimeError);
+    assert.equal(err.name, "RuntimeError");
+    assert.equal(err.message, "concurrent poll() invocation");
+    return true;
+  });
+  // Another poll object is not concerned.
+  assert.deepEqual(await poll().poll(0), []);
+  src.set(EV_IN);
+  assert.deepEqual(await waiting, [[src.fileno(), POLLIN]]);
+  assert.deepEqual(await p.poll(0), [[src.fileno(), POLLIN]]);
+  p.unregister(src);
+});
+
+Deno.test("epoll() with EPOLLET after sendall() reports EPOLLIN | EPOLLOUT for the receiver only, as Linux", async () => {
+  const tcp = await connected();
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  try {
+    for (const blocking of [true, false]) {
+      for (const [sender, receiver] of [[tcp.client, tcp.conn], [a, b]]) {
+        using ep = epoll();
+        const mask = EPOLLIN | EPOLLOUT | EPOLLET;
+        ep.register(sender!, mask);
+        ep.register(receiver!, mask);
+        const first = (await ep.poll(1, 4)).map(([fd]) => fd).sort();
+        assert.deepEqual(first, [sender!.fileno(), receiver!.fileno()].sort());
+        assert.deepEqual(await ep.poll(0.1, 4), []);
+        sender!.setblocking(blocking);
+        await sender!.sendall("Hello!");
+        const at = `${blocking ? "" : "non-"}blocking fd ${sender!.fileno()}`;
+        assert.deepEqual(
+          await ep.poll(1, 4),
+          [[receiver!.fileno(), EPOLLIN | EPOLLOUT]],
+          at,
+        );
+        // The bytes left the sender's queue: that is no new room to write.
+        assert.deepEqual(await ep.poll(0.3, 4), [], at);
+        sender!.setblocking(true);
+        assert.equal(text(await receiver!.recv(64)), "Hello!");
+      }
+    }
+  } finally {
+    await tcp.close();
+  }
 });

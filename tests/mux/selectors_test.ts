@@ -216,6 +216,23 @@ Deno.test("modify() replaces data, even when omitted, and returns the new key", 
   assert.equal(sel.get_key(a), k4);
 });
 
+Deno.test("modify() of a socket closed since throws OSError EBADF and drops its key", async () => {
+  const [a, b] = await socketpair();
+  await using _b = b;
+  using sel = new DefaultSelector();
+  const kept = sel.register(b, EVENT_READ);
+  sel.register(a, EVENT_READ);
+  await a.close();
+  assert.throws(() => sel.modify(a, EVENT_WRITE), (err: Error) => {
+    assert.equal(err.name, "OSError");
+    assert.equal((err as unknown as { errno: number }).errno, 9);
+    return true;
+  });
+  assert.deepEqual([...sel.get_map().values()], [kept]);
+  // As in Python: a closed socket no longer found by identity is a bad fd.
+  assert.throws(() => sel.get_key(a), RangeError);
+});
+
 Deno.test("unregister() returns the key; works on a socket closed since", async () => {
   const [a, b] = await socketpair();
   await using _b = b;
@@ -227,7 +244,7 @@ Deno.test("unregister() returns the key; works on a socket closed since", async 
   assert.throws(() => sel.unregister(a), RangeError);
 });
 
-Deno.test("get_map() is a live view keyed by file object or number", async () => {
+Deno.test("get_map() is a live view looked up by file object or number, iterating file numbers", async () => {
   const [a, b] = await socketpair();
   await using _a = a;
   await using _b = b;
@@ -241,9 +258,11 @@ Deno.test("get_map() is a live view keyed by file object or number", async () =>
   assert.equal(map.get(a.fileno()), ka);
   assert.equal(map.get(b.fileno()), kb);
   assert.ok(map.has(b));
-  assert.deepEqual([...map.keys()], [a, b.fileno()]);
+  // As CPython's mapping: iteration and keys() give the file numbers.
+  assert.deepEqual([...map], [a.fileno(), b.fileno()]);
+  assert.deepEqual([...map.keys()], [a.fileno(), b.fileno()]);
   assert.deepEqual([...map.values()], [ka, kb]);
-  assert.deepEqual([...map], [[a, ka], [b.fileno(), kb]]);
+  assert.deepEqual([...map.entries()], [[a.fileno(), ka], [b.fileno(), kb]]);
   sel.unregister(a);
   assert.equal(map.get(a), undefined);
 });

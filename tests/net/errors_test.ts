@@ -358,7 +358,7 @@ Deno.test("recv(), send() and the rest on a closed socket throw OSError EBADF (9
   assert.throws(() => c.getsockname(), ebadf);
   assert.throws(() => c.getpeername(), ebadf);
   assert.throws(() => c.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1), ebadf);
-  assert.throws(() => c.shutdown(SHUT_RDWR), ebadf);
+  await assert.rejects(c.shutdown(SHUT_RDWR), ebadf);
   await t[Symbol.asyncDispose]();
 });
 
@@ -442,7 +442,7 @@ Deno.test("recv(), send(), shutdown() and getpeername() on an unconnected socket
     isOSError(err, BrokenPipeError, 32);
     return true;
   });
-  assert.throws(() => s.shutdown(SHUT_WR), (err: unknown) => {
+  await assert.rejects(s.shutdown(SHUT_WR), (err: unknown) => {
     isOSError(err, OSError, 107);
     return true;
   });
@@ -619,10 +619,10 @@ Deno.test("settimeout() refuses negative, NaN and infinite values with RangeErro
   );
 });
 
-Deno.test("shutdown(7) throws RangeError naming how and 7", async () => {
+Deno.test("shutdown(7) rejects with RangeError naming how and 7", async () => {
   await using t = await tcpTrio();
-  assert.throws(() => t.client.shutdown(7), names(RangeError, "how", "7"));
-  assert.throws(() => t.client.shutdown("x" as never), RangeError);
+  await assert.rejects(t.client.shutdown(7), names(RangeError, "how", "7"));
+  await assert.rejects(t.client.shutdown("x" as never), RangeError);
 });
 
 Deno.test("setsockopt() with an unknown option throws OSError ENOPROTOOPT (92); bad types TypeError", async () => {
@@ -658,10 +658,10 @@ Deno.test("setsockopt() with an unknown option throws OSError ENOPROTOOPT (92); 
   assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 0);
 });
 
-Deno.test("listen() with a negative backlog throws RangeError naming backlog", async () => {
+Deno.test("listen() with a non-integer backlog throws TypeError naming backlog", async () => {
   await using s = socket();
   s.bind([LOOP, 0]);
-  assert.throws(() => s.listen(-1), names(RangeError, "backlog", "-1"));
+  assert.throws(() => s.listen(1.5), names(TypeError, "backlog", "1.5"));
 });
 
 Deno.test("create_connection() with a non-array address throws TypeError", async () => {

@@ -74,12 +74,12 @@ Deno.test("SocketWriter reports a failed send on flush(), never as an unhandled 
   await assert.rejects(wfile.write("more"), OSError);
 });
 
-Deno.test("SocketWriter.write() rejects what is not bytes or a string", () => {
+Deno.test("SocketWriter.write() rejects what is not bytes or a string", async () => {
   const wfile = new SocketWriter(
     {} as unknown as ConstructorParameters<typeof SocketWriter>[0],
   );
-  assert.throws(
-    () => wfile.write(42 as unknown as string),
+  await assert.rejects(
+    wfile.write(42 as unknown as string),
     (e: unknown) =>
       e instanceof TypeError && /Cannot write: data must be/.test(e.message),
   );
