@@ -37,7 +37,7 @@ await using ssock = await context.wrap_socket(
   { server_hostname: flags["server-hostname"] },
 );
 console.log(`connected to ${flags.host}:${port} over TLS`);
-const reader = ssock.makefile("r", { encoding: "utf-8" });
+await using reader = ssock.makefile("r", { encoding: "utf-8" });
 for (const message of messages) {
   await ssock.sendall(message + "\n");
   const line = await reader.readline();

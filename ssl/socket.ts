@@ -713,7 +713,8 @@ async function wrap(
   const taken = _tls_hooks.take(sock);
   const ssl = new SSLSocket(TOKEN, sock.family, ctx, settings);
   try {
-    await sock.close();
+    // Python detaches the plain socket, files from makefile() included.
+    await sock._real_close();
     if (taken === null) {
       _tls_hooks.put(ssl, null, sock);
     } else if ("listener" in taken) {

@@ -161,8 +161,11 @@ Deno.test("a non-blocking accept()/recv() loop with no sleep serves clients from
   await Deno.writeTextFile(
     copy,
     source.replace(sleep, "").replace(
-      '"../net/mod.ts"',
-      JSON.stringify(new URL("net/mod.ts", root).href),
+      /from "(\.\.?\/[^"]+)"/g,
+      (_, path: string) =>
+        `from ${
+          JSON.stringify(new URL(path, new URL("examples/", root)).href)
+        }`,
     ),
   );
   const child = new Deno.Command(Deno.execPath(), {

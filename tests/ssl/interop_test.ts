@@ -157,7 +157,7 @@ Deno.test("wrap_socket() upgrades in place after a plain exchange (STARTTLS agai
   });
   assert.equal(plain.fileno(), -1);
   await tls.sendall("你好 over STARTTLS\n");
-  const reply = tls.makefile("r", { encoding: "utf-8" });
+  await using reply = tls.makefile("r", { encoding: "utf-8" });
   assert.equal(await reply.readline(), "tls: 你好 over STARTTLS\n");
   assert.deepEqual(await peer.json(), { line: "你好 over STARTTLS\n" });
 });

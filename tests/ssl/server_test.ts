@@ -50,7 +50,11 @@ async function all_at_once(
   try {
     await Promise.all(clients.map((c, i) => c.sendall(line(i))));
     const replies = await Promise.all(
-      clients.map((c) => c.makefile("r", { encoding: "utf-8" }).readline()),
+      clients.map(async (c) => {
+        // A file keeps its connection open until it is closed too.
+        await using f = c.makefile("r", { encoding: "utf-8" });
+        return await f.readline();
+      }),
     );
     replies.forEach((r, i) => assert.equal(r, expect(i)));
     await more(clients);
@@ -62,7 +66,7 @@ async function all_at_once(
 async function ask(addr: [string, number], text: string): Promise<string> {
   await using s = await tls_client(addr);
   await s.sendall(text + "\n");
-  const f = s.makefile("r", { encoding: "utf-8" });
+  await using f = s.makefile("r", { encoding: "utf-8" });
   return await f.readline();
 }
 
@@ -126,7 +130,7 @@ for (const Server of [ThreadingTCPServer, ForkingTCPServer]) {
         (i) => `你好 ${i}\n`,
         async ([first]) => {
           // The handler ran in a worker or child, not here.
-          const f = first!.makefile("r", { encoding: "utf-8" });
+          await using f = first!.makefile("r", { encoding: "utf-8" });
           await first!.sendall("pid\n");
           const pid = Number(await f.readline());
           if (Server === ForkingTCPServer) assert.notEqual(pid, Deno.pid);

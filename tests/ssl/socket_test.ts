@@ -92,7 +92,7 @@ Deno.test("SSLSocket.makefile() reads a Chinese line sent over TLS", async () =>
   await using pair = await tls_pair();
   const line = "你好，世界！中文测试 over TLS\n";
   await pair.client.sendall(line.repeat(3));
-  const f = pair.conn.makefile("r", { encoding: "utf-8" });
+  await using f = pair.conn.makefile("r", { encoding: "utf-8" });
   for (let i = 0; i < 3; i++) assert.equal(await f.readline(), line);
 });
 
