@@ -16,6 +16,7 @@ import { Agent, type Relay } from "./_link.ts";
 import { Replies } from "./_replies.ts";
 import type { HandlerSpec } from "./_locate.ts";
 import { child_flags } from "./_permissions.ts";
+import { child_resolution } from "./_resolution.ts";
 import {
   type AgentInit,
   type AgentMode,
@@ -154,6 +155,7 @@ export class Pool {
           ...(typeof Deno.listenDatagram === "function"
             ? ["--unstable-net"]
             : []),
+          ...child_resolution(),
           ...child_flags(
             this.#options.spec,
             this.#options.mode,
@@ -213,12 +215,18 @@ export class Pool {
       case "count":
         agent.count = msg.n ?? 0;
         break;
-      case "failed":
-        // A start failure is not a crash to recover from: no replacement.
+      case "failed": {
+        // A start failure is not a crash to recover from: no replacement,
+        // and a log line for a program that does not await serving.
         this.#agents.delete(agent);
-        on_fail(from_info(msg.error));
+        const error = from_info(msg.error);
+        console.error(
+          `${this.#options.label}: ${this.#options.kind} ${agent.id} cannot start: ${error.message}; not starting another`,
+        );
+        on_fail(error);
         void agent.channel.kill();
         break;
+      }
       case "paused":
         agent.paused?.();
         agent.paused = null;
