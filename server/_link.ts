@@ -20,6 +20,8 @@ export class Agent {
   readonly id: number;
   readonly channel: Channel;
   readonly relays = new Map<number, Relay>();
+  /** When it was started (performance.now()), for the restart backoff. */
+  readonly born: number = performance.now();
   dgrams = 0;
   /** Handlers running in the agent, as it last reported. */
   count = 0;
