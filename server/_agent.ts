@@ -15,12 +15,13 @@ import { BaseServer } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import { TCPServer } from "./stream.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
+import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
   CHUNK,
-  EMPTY,
-  type Msg,
+  type FromAgent,
   to_info,
+  type ToAgent,
 } from "./_protocol.ts";
 
 /**
@@ -35,8 +36,8 @@ const encoder = new TextEncoder();
 
 /** How an agent talks to the main thread. */
 export interface AgentPort {
-  post(msg: Msg): void;
-  listen(handler: (msg: Msg) => void): void;
+  post(msg: FromAgent): void;
+  listen(handler: (msg: ToAgent) => void): void;
   /** Ends the agent once it drained. */
   exit(): void;
 }
@@ -91,11 +92,11 @@ interface AgentRelay {
 
 /** Runs an agent: waits for "init", then serves until "stop". */
 export function run_agent(port: AgentPort): void {
-  let handle: ((msg: Msg) => void) | null = null;
+  let handle: ((msg: ToAgent) => void) | null = null;
   let queue: Promise<void> = Promise.resolve();
   port.listen((msg) => {
     if (msg.t === "init") {
-      queue = start_agent(port, msg.init!).then((h) => {
+      queue = start_agent(port, msg.init).then((h) => {
         handle = h;
       }, (error) => {
         port.post({ t: "failed", error: to_info(error) });
@@ -122,7 +123,7 @@ type AnyServer = BaseServer<unknown> & {
 async function start_agent(
   port: AgentPort,
   init: AgentInit,
-): Promise<(msg: Msg) => void> {
+): Promise<(msg: ToAgent) => void> {
   (globalThis as Record<symbol, unknown>)[AGENT] = true;
   const mod = await import(init.module) as Record<string, unknown>;
   const cls = mod[init.name];
@@ -134,7 +135,7 @@ async function start_agent(
     );
   }
   const handler = cls as never;
-  const tasks = new Set<Promise<void>>();
+  const tasks = new Tasks((n) => port.post({ t: "count", n }));
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
   const verifies = new Map<number, (ok: boolean) => void>();
@@ -143,30 +144,6 @@ async function start_agent(
   let pumps_idle: (() => void) | null = null;
   let next_seq = 1;
 
-  // Python's process_request_thread, as a task: handle, report, clean up.
-  function run(
-    server: AnyServer,
-    request: unknown,
-    addr: Address,
-    after: () => void,
-  ): void {
-    const task: Promise<void> = (async () => {
-      try {
-        await server.finish_request(request, addr);
-      } catch (error) {
-        await server.handle_error(request, addr, error);
-      } finally {
-        await server.shutdown_request(request);
-      }
-    })().catch((error) => console.error(error)).finally(() => {
-      tasks.delete(task);
-      port.post({ t: "count", n: tasks.size });
-      after();
-    });
-    tasks.add(task);
-    port.post({ t: "count", n: tasks.size });
-  }
-
   // The hooks every stand-in server shares.
   const hooks = {
     shutdown(): Promise<void> {
@@ -174,7 +151,7 @@ async function start_agent(
       return new Promise<void>((resolve) => stops.push(resolve));
     },
     handle_error(request: unknown, addr: Address, error: unknown): void {
-      const msg: Msg = { t: "error", addr, error: to_info(error) };
+      const msg: FromAgent = { t: "error", addr, error: to_info(error) };
       if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
       const cid = typeof request === "object" && request !== null
         ? cids.get(request)
@@ -188,7 +165,7 @@ async function start_agent(
     ): boolean | Promise<boolean> {
       if (!init.verify) return true;
       const seq = next_seq++;
-      const msg: Msg = { t: "verify", seq, addr };
+      const msg: FromAgent = { t: "verify", seq, addr };
       if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
       port.post(msg);
       return new Promise<boolean>((resolve) => verifies.set(seq, resolve));
@@ -241,7 +218,7 @@ async function start_agent(
         super.server_bind();
       }
       override process_request(request: Socket, addr: Address): void {
-        run(this as unknown as AnyServer, request, addr, () => {});
+        tasks.start(this, request, addr);
       }
       override shutdown(): Promise<void> {
         return hooks.shutdown();
@@ -297,7 +274,7 @@ async function start_agent(
       }
       const [inner, outer] = pair;
       cids.set(inner, cid);
-      run(server, inner, addr, () => {});
+      tasks.start(server, inner, addr);
       pumps.add(cid);
       void (async () => {
         try {
@@ -347,9 +324,7 @@ async function start_agent(
     await pause();
     await server.server_close();
     for (const one of listeners.slice(1)) await one.server_close();
-    for (let i = 0; i < 1000 && tasks.size > 0; i++) {
-      await Promise.allSettled(tasks);
-    }
+    await tasks.join();
     // Every relayed reply must reach the main thread before "drained".
     while (pumps.size > 0) {
       await new Promise<void>((resolve) => pumps_idle = resolve);
@@ -366,10 +341,10 @@ async function start_agent(
     lifecycle = lifecycle.then(step).catch((error) => console.error(error));
   };
 
-  return (msg: Msg) => {
+  return (msg: ToAgent) => {
     switch (msg.t) {
       case "serve":
-        next(() => serve(msg.poll ?? 0.1));
+        next(() => serve(msg.poll));
         break;
       case "pause":
         next(async () => {
@@ -381,42 +356,42 @@ async function start_agent(
         next(stop);
         break;
       case "open":
-        open(msg.cid!, msg.addr!);
+        open(msg.cid, msg.addr);
         break;
       case "data":
       case "eof": {
-        const relay = relays.get(msg.cid!);
+        const relay = relays.get(msg.cid);
         if (relay === undefined) {
           if (msg.t === "data") {
-            port.post({ t: "ack", cid: msg.cid!, n: msg.data?.length ?? 0 });
+            port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
           }
           break;
         }
         relay.writes = relay.writes.then(async () => {
           const outer = await relay.outer;
           try {
-            if (msg.t === "data") await outer?.sendall(msg.data ?? EMPTY);
+            if (msg.t === "data") await outer?.sendall(msg.data);
             else await outer?.shutdown(SHUT_WR);
           } catch {
             // The handler is gone; what it did not read is dropped.
           }
           if (msg.t === "data") {
-            port.post({ t: "ack", cid: msg.cid!, n: msg.data?.length ?? 0 });
+            port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
           }
         });
         break;
       }
       case "dgram":
-        run(
+        tasks.start(
           server,
-          [msg.data ?? EMPTY, server.socket],
-          msg.addr!,
+          [msg.data, server.socket],
+          msg.addr,
           () => port.post({ t: "done" }),
         );
         break;
       case "verified":
-        verifies.get(msg.seq!)?.(msg.ok === true);
-        verifies.delete(msg.seq!);
+        verifies.get(msg.seq)?.(msg.ok);
+        verifies.delete(msg.seq);
         break;
       case "stopped":
         for (const resolve of stops.splice(0)) resolve();

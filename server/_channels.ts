@@ -1,11 +1,11 @@
 // The transports to one agent, main side: a Web Worker, or a child Deno
 // process that speaks frames on its stdin and stdout.
 import { encode_frame, read_frames } from "./_frames.ts";
-import type { Msg } from "./_protocol.ts";
+import type { AgentExit, FromAgent, ToAgent } from "./_protocol.ts";
 
 /** One agent as the pool sees it. */
 export interface Channel {
-  post(msg: Msg): void;
+  post(msg: ToAgent): void;
   /** Resolves with a reason once the agent is gone, whatever the cause. */
   readonly gone: Promise<string>;
   /** Ends the agent at once; resolves once it is gone. */
@@ -25,12 +25,12 @@ export class WorkerChannel implements Channel {
   readonly gone: Promise<string>;
   readonly pid: number | undefined = undefined;
 
-  constructor(name: string, on_message: (msg: Msg) => void) {
+  constructor(name: string, on_message: (msg: FromAgent) => void) {
     this.gone = new Promise((resolve) => this.#resolve = resolve);
     this.#worker = new Worker(WORKER_URL, { type: "module", name });
-    this.#worker.onmessage = (event: MessageEvent<Msg>) => {
+    this.#worker.onmessage = (event: MessageEvent<FromAgent | AgentExit>) => {
       if (event.data.t === "exit") {
-        this.#end(event.data.reason ?? "it closed itself");
+        this.#end(event.data.reason);
       } else if (!this.#ended) on_message(event.data);
     };
     this.#worker.onerror = (event: ErrorEvent) => {
@@ -48,7 +48,7 @@ export class WorkerChannel implements Channel {
     this.#resolve(reason);
   }
 
-  post(msg: Msg): void {
+  post(msg: ToAgent): void {
     if (this.#ended) return;
     this.#worker.postMessage(msg);
   }
@@ -67,7 +67,7 @@ export class ChildChannel implements Channel {
   readonly gone: Promise<string>;
   readonly pid: number;
 
-  constructor(args: string[], on_message: (msg: Msg) => void) {
+  constructor(args: string[], on_message: (msg: FromAgent) => void) {
     const child = new Deno.Command(Deno.execPath(), {
       args,
       stdin: "piped",
@@ -79,7 +79,7 @@ export class ChildChannel implements Channel {
     this.#writer = child.stdin.getWriter();
     this.#reading = (async () => {
       try {
-        for await (const msg of read_frames(child.stdout)) {
+        for await (const msg of read_frames<FromAgent>(child.stdout)) {
           if (!this.#ended) on_message(msg);
         }
       } catch {
@@ -96,7 +96,7 @@ export class ChildChannel implements Channel {
     });
   }
 
-  post(msg: Msg): void {
+  post(msg: ToAgent): void {
     if (this.#ended) return;
     this.#writer.write(encode_frame(msg)).catch(() => {});
   }

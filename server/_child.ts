@@ -3,7 +3,7 @@
 // outlives its parent.
 import { run_agent } from "./_agent.ts";
 import { encode_frame, read_frames } from "./_frames.ts";
-import type { Msg } from "./_protocol.ts";
+import type { ToAgent } from "./_protocol.ts";
 
 // stdout carries frames: what handlers print goes to stderr.
 for (const name of ["log", "info", "debug", "dir", "table"] as const) {
@@ -13,7 +13,7 @@ for (const name of ["log", "info", "debug", "dir", "table"] as const) {
 
 const writer = Deno.stdout.writable.getWriter();
 let writes: Promise<void> = Promise.resolve();
-const state: { handler: ((msg: Msg) => void) | null } = { handler: null };
+const state: { handler: ((msg: ToAgent) => void) | null } = { handler: null };
 
 run_agent({
   post: (msg) => {
@@ -29,7 +29,7 @@ run_agent({
 });
 
 try {
-  for await (const msg of read_frames(Deno.stdin.readable)) {
+  for await (const msg of read_frames<ToAgent>(Deno.stdin.readable)) {
     state.handler?.(msg);
   }
 } catch {

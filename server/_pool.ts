@@ -23,7 +23,7 @@ import {
   CHUNK,
   EMPTY,
   from_info,
-  type Msg,
+  type FromAgent,
 } from "./_protocol.ts";
 
 /** Bytes a relayed stream may have in flight each way before it waits. */
@@ -151,7 +151,7 @@ export class Pool {
     // Not every caller awaits ready (a replacement, say).
     ready.catch(() => {});
     const ref: { agent: Agent | null } = { agent: null };
-    const on_message = (msg: Msg) => {
+    const on_message = (msg: FromAgent) => {
       if (ref.agent !== null) {
         this.#on_message(ref.agent, msg, on_ready, on_fail);
       }
@@ -204,7 +204,7 @@ export class Pool {
 
   #on_message(
     agent: Agent,
-    msg: Msg,
+    msg: FromAgent,
     on_ready: () => void,
     on_fail: (error: Error) => void,
   ): void {
@@ -223,7 +223,7 @@ export class Pool {
         agent.serving_ack = null;
         break;
       case "count":
-        agent.count = msg.n ?? 0;
+        agent.count = msg.n;
         break;
       case "failed": {
         // A start failure is not a crash to recover from: no replacement,
@@ -246,8 +246,8 @@ export class Pool {
         agent.drained = null;
         break;
       case "data": {
-        const relay = agent.relays.get(msg.cid!);
-        const data = msg.data ?? EMPTY;
+        const relay = agent.relays.get(msg.cid);
+        const { data } = msg;
         if (relay === undefined) break;
         relay.writes = relay.writes.then(async () => {
           if (!relay.broken) {
@@ -257,19 +257,19 @@ export class Pool {
               relay.broken = true;
             }
           }
-          agent.channel.post({ t: "ack", cid: msg.cid!, n: data.length });
+          agent.channel.post({ t: "ack", cid: msg.cid, n: data.length });
         });
         break;
       }
       case "ack": {
-        const relay = agent.relays.get(msg.cid!);
+        const relay = agent.relays.get(msg.cid);
         if (relay === undefined) break;
-        relay.in_flight -= msg.n ?? 0;
+        relay.in_flight -= msg.n;
         relay.wake?.();
         break;
       }
       case "close": {
-        const relay = agent.relays.get(msg.cid!);
+        const relay = agent.relays.get(msg.cid);
         if (relay !== undefined) void relay.writes.then(relay.finish);
         break;
       }
@@ -279,7 +279,7 @@ export class Pool {
         agent.dgram_room = null;
         break;
       case "sendto":
-        void this.#replies.sendto(msg.data ?? EMPTY, msg.addr!);
+        void this.#replies.sendto(msg.data, msg.addr);
         break;
       case "error": {
         const relay = msg.cid !== undefined
@@ -287,7 +287,7 @@ export class Pool {
           : undefined;
         void (async () => {
           const request = relay?.sock ?? await this.#stand_in(msg.data);
-          await this.#report(request, msg.addr ?? "", from_info(msg.error));
+          await this.#report(request, msg.addr, from_info(msg.error));
         })();
         break;
       }
@@ -298,17 +298,17 @@ export class Pool {
             ok = Boolean(
               await this.#server.verify_request(
                 await this.#stand_in(msg.data),
-                msg.addr!,
+                msg.addr,
               ),
             );
           } catch (error) {
             await this.#report(
               await this.#stand_in(msg.data),
-              msg.addr!,
+              msg.addr,
               error,
             );
           }
-          agent.channel.post({ t: "verified", seq: msg.seq!, ok });
+          agent.channel.post({ t: "verified", seq: msg.seq, ok });
         })();
         break;
       case "shutdown":

@@ -31,19 +31,81 @@ export interface ErrorInfo {
   strerror?: string;
 }
 
-/** One message either way; `t` says which, the rest depends on it. */
-export interface Msg {
-  t: string;
-  cid?: number;
-  seq?: number;
-  n?: number;
-  ok?: boolean;
-  data?: Uint8Array;
-  addr?: Address;
-  error?: ErrorInfo;
-  reason?: string;
-  init?: AgentInit;
-  poll?: number;
+// Each message is one of the unions below, told apart by `t`: a misspelt
+// kind or field is a type error, not a message the other side ignores.
+// `cid` names a relayed stream, `seq` a verify_request() call awaiting its
+// answer; `data` crosses as bytes.
+
+/** What the main thread tells an agent. */
+export type ToAgent =
+  /** The first message: what to load and how to serve. */
+  | { t: "init"; init: AgentInit }
+  /** Accept requests (a TCP agent listens the first time). */
+  | { t: "serve"; poll: number }
+  /** Stop accepting; answered by "paused". */
+  | { t: "pause" }
+  /** Close, finish the running handlers, answer "drained" and end. */
+  | { t: "stop" }
+  /** A relayed stream begins: the handler gets one end of a socket pair. */
+  | { t: "open"; cid: number; addr: Address }
+  /** Bytes the client sent on a relayed stream. */
+  | { t: "data"; cid: number; data: Uint8Array }
+  /** The client shut its sending side. */
+  | { t: "eof"; cid: number }
+  /** The main thread sent `n` of the agent's bytes to the client. */
+  | { t: "ack"; cid: number; n: number }
+  /** One datagram to handle; answered by "done". */
+  | { t: "dgram"; data: Uint8Array; addr: Address }
+  /** The server's verify_request() answer to "verify" `seq`. */
+  | { t: "verified"; seq: number; ok: boolean }
+  /** The server's shutdown(), asked for by a handler, has finished. */
+  | { t: "stopped" };
+
+/** What an agent tells the main thread. */
+export type FromAgent =
+  /** It loaded the handler (and a TCP agent can listen). */
+  | { t: "ready" }
+  /** It accepts requests, as "serve" asked. */
+  | { t: "serving" }
+  /** It could not listen when told to serve. */
+  | { t: "serve_failed"; error: ErrorInfo }
+  /** It could not start (the handler module failed to load, say). */
+  | { t: "failed"; error: ErrorInfo }
+  /** How many handlers run in it now. */
+  | { t: "count"; n: number }
+  /** It stopped accepting, as "pause" asked. */
+  | { t: "paused" }
+  /** Its handlers finished and every reply left: it may be ended. */
+  | { t: "drained" }
+  /** Bytes the handler sent on a relayed stream. */
+  | { t: "data"; cid: number; data: Uint8Array }
+  /** The handler got `n` of the client's bytes. */
+  | { t: "ack"; cid: number; n: number }
+  /** The handler closed its end of a relayed stream. */
+  | { t: "close"; cid: number }
+  /** A datagram's handler finished. */
+  | { t: "done" }
+  /** A datagram reply, sent from the server's socket. */
+  | { t: "sendto"; data: Uint8Array; addr: Address }
+  /** A handler failed: the server's handle_error() runs in the main thread. */
+  | {
+    t: "error";
+    addr: Address;
+    error: ErrorInfo;
+    /** The relayed stream, when the request was one. */
+    cid?: number;
+    /** The datagram, when the request was one. */
+    data?: Uint8Array;
+  }
+  /** Asks the server's verify_request(); answered by "verified". */
+  | { t: "verify"; seq: number; addr: Address; data?: Uint8Array }
+  /** A handler called the server's shutdown(). */
+  | { t: "shutdown" };
+
+/** What a worker says as a handler ends it (its event would be lost). */
+export interface AgentExit {
+  t: "exit";
+  reason: string;
 }
 
 /** What an agent needs to start. */
@@ -107,13 +169,12 @@ const JS_ERRORS: Record<string, ErrorConstructor> = {
  * net errors (with `errno`) and the built-in ones, else an `Error` with the
  * same name; the message and stack are the agent's.
  */
-export function from_info(info: ErrorInfo | undefined): Error {
-  const name = info?.name ?? "Error";
-  const message = info?.message ?? "unknown error";
+export function from_info(info: ErrorInfo): Error {
+  const { name, message } = info;
   let error: Error;
   const os = Object.hasOwn(OS_ERRORS, name) ? OS_ERRORS[name] : undefined;
   const js = Object.hasOwn(JS_ERRORS, name) ? JS_ERRORS[name] : undefined;
-  if (os !== undefined && info?.errno !== undefined) {
+  if (os !== undefined && info.errno !== undefined) {
     // Their constructors differ (TimeoutError takes no errno): build an
     // OSError and give it the class.
     error = new OSError(info.errno, info.strerror);
@@ -126,7 +187,7 @@ export function from_info(info: ErrorInfo | undefined): Error {
     error = new Error(message);
     error.name = name;
   }
-  if (info?.stack !== undefined) error.stack = info.stack;
+  if (info.stack !== undefined) error.stack = info.stack;
   return error;
 }
 

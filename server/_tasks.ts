@@ -1,4 +1,5 @@
-// The handlers a selector server runs at once, so server_close() can wait.
+// The handlers a server runs at once, so server_close() can wait: the
+// selector servers' and each threaded or forking agent's.
 import type { Address } from "../net/mod.ts";
 import type { BaseServer } from "./base.ts";
 
@@ -8,15 +9,29 @@ export const selector_servers: WeakSet<object> = new WeakSet();
 /** Handler runs in flight for one server. */
 export class Tasks {
   #running = new Set<Promise<void>>();
+  #on_count: (size: number) => void;
+
+  /** `on_count` hears the number of running handlers each time it changes. */
+  constructor(on_count: (size: number) => void = () => {}) {
+    this.#on_count = on_count;
+  }
 
   /** How many handlers are running. */
   get size(): number {
     return this.#running.size;
   }
 
-  /** Runs one request to the end without blocking the serving loop. */
-  start<R>(server: BaseServer<R>, request: R, client_address: Address): void {
-    // Python's process_request_thread: handle, report, always clean up.
+  /**
+   * Runs one request to the end without blocking the serving loop, as
+   * Python's `process_request_thread` does in its thread: handle, report,
+   * always shut the request down. `after` runs once it ended.
+   */
+  start<R>(
+    server: BaseServer<R>,
+    request: R,
+    client_address: Address,
+    after?: () => void,
+  ): void {
     const task: Promise<void> = (async () => {
       try {
         await server.finish_request(request, client_address);
@@ -31,14 +46,17 @@ export class Tasks {
       console.error(error);
     }).finally(() => {
       this.#running.delete(task);
+      this.#on_count(this.#running.size);
+      after?.();
     });
     this.#running.add(task);
+    this.#on_count(this.#running.size);
   }
 
   /** Waits for every running handler, including ones started meanwhile. */
   async join(): Promise<void> {
     while (this.#running.size > 0) {
-      await Promise.all(this.#running);
+      await Promise.allSettled(this.#running);
     }
   }
 }

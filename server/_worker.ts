@@ -1,11 +1,11 @@
 // The entry of every server worker. It never is the user's main module, so
 // `import.meta.main` stays false in the handler module the worker imports.
 import { run_agent } from "./_agent.ts";
-import type { Msg } from "./_protocol.ts";
+import type { AgentExit, FromAgent, ToAgent } from "./_protocol.ts";
 
 interface WorkerScope {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<Msg>) => void) | null;
+  postMessage(message: FromAgent | AgentExit): void;
+  onmessage: ((event: MessageEvent<ToAgent>) => void) | null;
   close(): void;
 }
 
