@@ -22,6 +22,7 @@ import {
   type FromAgent,
   to_info,
   type ToAgent,
+  WINDOW,
 } from "./_protocol.ts";
 
 /**
@@ -88,6 +89,10 @@ class RelaySocket {
 interface AgentRelay {
   outer: Promise<Socket | null>;
   writes: Promise<void>;
+  /** The handler's bytes posted but not yet acked by the main thread. */
+  in_flight: number;
+  /** Wakes the pump waiting for acks. */
+  wake: (() => void) | null;
 }
 
 /** Runs an agent: waits for "init", then serves until "stop". */
@@ -262,8 +267,14 @@ async function start_agent(
   port.post({ t: "ready" });
 
   const open = (cid: number, addr: Address) => {
+    const relay: AgentRelay = {
+      outer: Promise.resolve(null),
+      writes: Promise.resolve(),
+      in_flight: 0,
+      wake: null,
+    };
     // Data may arrive before the pair exists: writes wait on `outer`.
-    const outer = (async (): Promise<Socket | null> => {
+    relay.outer = (async (): Promise<Socket | null> => {
       let pair: [Socket, Socket];
       try {
         pair = await socketpair();
@@ -279,15 +290,22 @@ async function start_agent(
       void (async () => {
         try {
           for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+            // A client that stops reading stops the acks: the handler's
+            // writes then wait in the socket pair, not in memory.
+            while (relay.in_flight >= WINDOW) {
+              await new Promise<void>((resolve) => relay.wake = resolve);
+              relay.wake = null;
+            }
             const data = await outer.recv(CHUNK);
             if (data.length === 0) break;
+            relay.in_flight += data.length;
             port.post({ t: "data", cid, data });
           }
         } catch {
           // The handler's side reset: the relay ends here.
         }
         // Replies to data the handler never read are not owed: stop waiting.
-        await relays.get(cid)?.writes;
+        await relay.writes;
         port.post({ t: "close", cid });
         relays.delete(cid);
         await outer.close();
@@ -296,7 +314,7 @@ async function start_agent(
       })();
       return outer;
     })();
-    relays.set(cid, { outer, writes: Promise.resolve() });
+    relays.set(cid, relay);
   };
 
   const serve = async (poll: number) => {
@@ -379,6 +397,13 @@ async function start_agent(
             port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
           }
         });
+        break;
+      }
+      case "ack": {
+        const relay = relays.get(msg.cid);
+        if (relay === undefined) break;
+        relay.in_flight -= msg.n;
+        relay.wake?.();
         break;
       }
       case "dgram":

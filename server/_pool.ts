@@ -24,10 +24,9 @@ import {
   EMPTY,
   from_info,
   type FromAgent,
+  WINDOW,
 } from "./_protocol.ts";
 
-/** Bytes a relayed stream may have in flight each way before it waits. */
-const WINDOW = 1024 * 1024;
 /** Datagrams an agent may have in flight before the server stops reading. */
 const DGRAM_IN_FLIGHT = 256;
 /** The wait before the second restart in a row of agents that crash early. */
@@ -248,7 +247,11 @@ export class Pool {
       case "data": {
         const relay = agent.relays.get(msg.cid);
         const { data } = msg;
-        if (relay === undefined) break;
+        if (relay === undefined) {
+          // Acked all the same: the agent's pump waits for its window.
+          agent.channel.post({ t: "ack", cid: msg.cid, n: data.length });
+          break;
+        }
         relay.writes = relay.writes.then(async () => {
           if (!relay.broken) {
             try {

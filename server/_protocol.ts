@@ -224,5 +224,7 @@ export function from_info(info: ErrorInfo): Error {
 
 /** An empty payload. */
 export const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+/** Bytes a relayed stream may have in flight each way before it waits. */
+export const WINDOW = 1024 * 1024;
 /** Relay read size. */
 export const CHUNK = 64 * 1024;
