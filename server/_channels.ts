@@ -1,6 +1,6 @@
 // The transports to one agent, main side: a Web Worker, or a child Deno
 // process that speaks frames on its stdin and stdout.
-import { encode_frame, read_frames } from "./_frames.ts";
+import { FrameWriter, read_frames } from "./_frames.ts";
 import {
   type AgentExit,
   type FromAgent,
@@ -86,6 +86,7 @@ async function exits_within(
 export class ChildChannel implements Channel {
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #frames: FrameWriter<ToAgent>;
   #reading: Promise<void>;
   #ended = false;
   /** Why the parent ended the child, when it did so on its own. */
@@ -103,6 +104,7 @@ export class ChildChannel implements Channel {
     this.#child = child;
     this.pid = child.pid;
     this.#writer = child.stdin.getWriter();
+    this.#frames = new FrameWriter(this.#writer);
     this.#reading = (async () => {
       let why: string | null = null;
       try {
@@ -145,7 +147,7 @@ export class ChildChannel implements Channel {
 
   post(msg: ToAgent): void {
     if (this.#ended) return;
-    this.#writer.write(encode_frame(msg)).catch(() => {});
+    this.#frames.write(msg);
   }
 
   #signal(): void {

@@ -2,8 +2,8 @@
 // and go as frames on stdout. The child ends when stdin ends, so it never
 // outlives its parent.
 import { run_agent } from "./_agent.ts";
-import { encode_frame, read_frames } from "./_frames.ts";
-import type { ToAgent } from "./_protocol.ts";
+import { FrameWriter, read_frames } from "./_frames.ts";
+import type { FromAgent, ToAgent } from "./_protocol.ts";
 
 // stdout carries frames: what handlers print goes to stderr.
 for (const name of ["log", "info", "debug", "dir", "table"] as const) {
@@ -11,20 +11,16 @@ for (const name of ["log", "info", "debug", "dir", "table"] as const) {
   (console as any)[name] = console.error;
 }
 
-const writer = Deno.stdout.writable.getWriter();
-let writes: Promise<void> = Promise.resolve();
+const frames = new FrameWriter<FromAgent>(Deno.stdout.writable.getWriter());
 const state: { handler: ((msg: ToAgent) => void) | null } = { handler: null };
 
 run_agent({
-  post: (msg) => {
-    const frame = encode_frame(msg);
-    writes = writes.then(() => writer.write(frame)).catch(() => {});
-  },
+  post: (msg) => frames.write(msg),
   listen: (h) => {
     state.handler = h;
   },
   exit: () => {
-    void writes.then(() => Deno.exit(0));
+    void frames.flushed().then(() => Deno.exit(0));
   },
 });
 
@@ -35,5 +31,5 @@ try {
 } catch {
   // A broken pipe: the parent is gone.
 }
-await writes;
+await frames.flushed();
 Deno.exit(0);

@@ -16,7 +16,7 @@ function alive(pid: number): boolean {
 
 for (
   const [what, command, reason] of [
-    ["writes to Deno.stdout", "stdout", /Cannot read frame/],
+    ["writes to Deno.stdout", "stdout", /Cannot receive message/],
     ["sends a frame of an unknown kind", "frame", /unknown kind "nonsense"/],
   ] as const
 ) {

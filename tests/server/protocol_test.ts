@@ -1,14 +1,35 @@
 // The messages between the main thread and a server's agents.
 // deno test --sanitize-ops --sanitize-resources tests/server/protocol_test.ts
 import assert from "node:assert/strict";
-import { encode_frame, read_frames } from "../../server/_frames.ts";
+import { FrameWriter, read_frames } from "../../server/_frames.ts";
 import type { FromAgent, ToAgent } from "../../server/_protocol.ts";
 
-async function round_trip<T extends { t: string }>(msgs: T[]): Promise<T[]> {
-  const bytes = msgs.map((msg) => encode_frame(msg));
+// Writes `msgs` through a FrameWriter and reads them back, the bytes cut
+// into `piece`-sized chunks as a pipe may cut them.
+async function round_trip<T extends { t: string; data?: Uint8Array }>(
+  msgs: T[],
+  piece: number,
+): Promise<T[]> {
+  const written: Uint8Array[] = [];
+  const sink = new WritableStream<Uint8Array>({
+    write(chunk) {
+      written.push(chunk.slice());
+    },
+  });
+  const frames = new FrameWriter<T>(sink.getWriter());
+  for (const msg of msgs) frames.write(msg);
+  await frames.flushed();
+  const all = new Uint8Array(written.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of written) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const chunk of bytes) controller.enqueue(chunk);
+      for (let i = 0; i < all.length; i += piece) {
+        controller.enqueue(all.slice(i, i + piece));
+      }
       controller.close();
     },
   });
@@ -31,13 +52,16 @@ Deno.test("ToAgent and FromAgent refuse a misspelt kind or field at type check",
   assert.equal(good.length + [kind, field, missing].length, 5);
 });
 
-Deno.test("read_frames() gives back every message as encode_frame() wrote it, empty bytes included", async () => {
+Deno.test("read_frames() gives back every message FrameWriter wrote, empty bytes included, however the bytes are cut", async () => {
   const sent: FromAgent[] = [
     { t: "ready" },
     { t: "data", cid: 7, data: new Uint8Array([1, 2, 3]) },
     { t: "sendto", data: new Uint8Array(0), addr: ["127.0.0.1", 9] },
     { t: "error", addr: "", error: { name: "TypeError", message: "bad" } },
     { t: "count", n: 2 },
+    { t: "data", cid: 8, data: new Uint8Array(200_000).fill(7) },
   ];
-  assert.deepEqual(await round_trip(sent), sent);
+  for (const piece of [1, 3, 64 * 1024]) {
+    assert.deepEqual(await round_trip(sent, piece), sent);
+  }
 });
