@@ -2,8 +2,7 @@
 // handlers in a pool of workers or child processes, and the lifecycle
 // overrides that hand each call to it.
 import type { Address } from "../net/mod.ts";
-import type { ServeOptions } from "./base.ts";
-import type { ServerConstructor } from "./mixins.ts";
+import type { ServeOptions, ServerConstructor } from "./base.ts";
 import {
   type BaseHooks,
   cores,

@@ -72,6 +72,19 @@ export interface ServeOptions {
 const SEPARATOR = "-".repeat(40);
 
 /**
+ * A constructor of servers: what the mixins (`SelectorMixIn`,
+ * `ThreadingMixIn`, `ForkingMixIn`) take and extend.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ServerConstructor, TCPServer } from "@pysock/pysock/server";
+ * const cls: ServerConstructor = TCPServer;
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type ServerConstructor = new (...args: any[]) => BaseServer<any>;
+
+/**
  * The base of every server: Python's `socketserver.BaseServer` lifecycle.
  * It owns no socket; {@linkcode TCPServer} and {@linkcode UDPServer} add
  * one. Subclasses implement `fileno()` and `get_request()`; everything else

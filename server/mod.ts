@@ -32,6 +32,6 @@ export * from "./base.ts";
 export * from "./stream.ts";
 export * from "./datagram.ts";
 export * from "./handlers.ts";
-export * from "./mixins.ts";
+export * from "./selector.ts";
 export * from "./threading.ts";
 export * from "./forking.ts";

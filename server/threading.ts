@@ -60,10 +60,9 @@
  * @module
  */
 import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass } from "./base.ts";
+import type { RequestHandlerClass, ServerConstructor } from "./base.ts";
 import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
-import type { ServerConstructor } from "./mixins.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
 import { POOL, pooled } from "./_pooled.ts";
 

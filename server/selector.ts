@@ -34,7 +34,7 @@
  * @module
  */
 import type { Address, Socket } from "../net/mod.ts";
-import type { BaseServer, RequestHandlerClass } from "./base.ts";
+import type { RequestHandlerClass, ServerConstructor } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
@@ -60,18 +60,6 @@ export interface SelectorMixInServer {
   /** How many handlers are running now. */
   readonly active_requests: number;
 }
-
-/**
- * A constructor of servers, as {@linkcode SelectorMixIn} takes it.
- *
- * @example Usage
- * ```ts
- * import { type ServerConstructor, TCPServer } from "@pysock/pysock/server";
- * const cls: ServerConstructor = TCPServer;
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type ServerConstructor = new (...args: any[]) => BaseServer<any>;
 
 /**
  * Python's mixin classes as a function: `SelectorMixIn(Base)` returns a
