@@ -21,6 +21,30 @@
  * folder, so Deno finds the same deno.json there; other flags of the
  * parent (an explicit `--config`, `--import-map`, V8 flags) are not passed.
  *
+ * What every forking server shares. The constructor takes
+ * `(server_address, RequestHandlerClass, bind_and_activate = true)` as its
+ * base class does: it checks that a child can find the handler, then
+ * creates the socket and binds it; it throws a `RangeError` saying how to
+ * fix a handler class a child cannot find, and an `OSError` when binding
+ * fails. The handler class must be exported by its module, which each
+ * child imports by URL: a class of the main module works as it is (guard
+ * the code that starts the server with `if (import.meta.main)`); a class of
+ * another module needs `static module = import.meta.url`.
+ *
+ * Inside a child, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error`
+ * and `verify_request` of the server class run in the parent; when the
+ * child holds the connection, their `request` is a closed socket of the
+ * server's family standing in for it (a datagram server's hooks get the
+ * packet and the server's socket, as usual). The other request hooks run
+ * in the child with their default behaviour.
+ *
+ * A child that dies (a handler calls `Deno.exit()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every child from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
  * @example A forking echo server whose script is its own handler module
  * ```ts ignore
  * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-run echo.ts
@@ -47,12 +71,12 @@
  * ```
  * @module
  */
-import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass, ServerConstructor } from "./base.ts";
+import type { Socket } from "../net/mod.ts";
+import type { ServerConstructor } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer } from "./stream.ts";
-import { POOL, pooled } from "./_pooled.ts";
+import { POOL, pooled, ready_made, type ReadyMade } from "./_pooled.ts";
 
 /**
  * What {@linkcode ForkingMixIn} adds to a server.
@@ -64,11 +88,20 @@ import { POOL, pooled } from "./_pooled.ts";
  * ```
  */
 export interface ForkingMixInServer {
-  /** How many child processes run the handlers; read when serving starts. */
+  /**
+   * How many child processes run the handlers; read when serving starts.
+   * Default: the class's static `max_workers`, the number of cores.
+   */
   max_workers: number;
-  /** When true, `server_close()` ends the children without waiting for handlers. */
+  /**
+   * When true, `server_close()` ends the children without waiting for
+   * handlers. Default: the class's static `daemon_threads`, false.
+   */
   daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
+  /**
+   * When true, `server_close()` waits for the running handlers. Default:
+   * the class's static `block_on_close`, true.
+   */
   block_on_close: boolean;
   /** How many handlers run now, in every child. */
   readonly active_requests: number;
@@ -80,9 +113,10 @@ const forking_servers: WeakSet<object> = new WeakSet();
 
 /**
  * Python's `ForkingMixIn` as a function: `ForkingMixIn(Base)` returns a
- * subclass of `Base` whose handlers run in a pool of Web Workers, as the
- * ready-made {@linkcode ThreadingTCPServer} and its siblings do (read there
- * how requests reach the workers and how the handler is found).
+ * subclass of `Base` whose handlers run in a pool of child Deno processes,
+ * as the ready-made {@linkcode ForkingTCPServer} and {@linkcode ForkingUDPServer}
+ * do (the module doc says how the handler is found and which hooks run
+ * where).
  * `server instanceof ForkingMixIn` is true for every forking server.
  *
  * @param Base The server class to extend: `TCPServer`, `UDPServer` or a
@@ -137,38 +171,27 @@ Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {
     typeof value === "object" && value !== null && forking_servers.has(value),
 });
 
-// The ready-made classes below extend these (see threading.ts for why).
-type Forking<C extends ServerConstructor> = ReturnType<typeof ForkingMixIn<C>>;
-const /** @internal */ ForkingTCPBase: Forking<typeof TCPServer> = ForkingMixIn(
+// The ready-made classes extend these (threading.ts says why so).
+type Forking<Base, Server, R> = ReadyMade<Base, Server, R, ForkingMixInServer>;
+const /** @internal */ ForkingTCPBase: Forking<
+  typeof TCPServer,
   TCPServer,
-);
-const /** @internal */ ForkingUDPBase: Forking<typeof UDPServer> = ForkingMixIn(
+  Socket
+> = ready_made(ForkingMixIn(TCPServer));
+const /** @internal */ ForkingUDPBase: Forking<
+  typeof UDPServer,
   UDPServer,
-);
+  DatagramRequest
+> = ready_made(ForkingMixIn(UDPServer));
 
 /**
- * TCPServer whose handlers run in a pool of child Deno processes (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ForkingMixIn over
- * {@linkcode TCPServer}. Where requests cross: each child listens on the server's port itself (SO_REUSEPORT, so `--unstable-net`) and serves the connections the kernel hands it; the main thread relays the connections its own listener accepts.
- *
- * The handler class must be exported by its module, which each child
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * child needs `--allow-read` for the library and the handler module.
- *
- * Inside a child, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the child holds the connection); the other request hooks
- * run in the child with their default behaviour.
- *
- * A child that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every child from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode TCPServer} whose handlers run in a pool of child Deno
+ * processes (`ForkingMixIn` over it), with the members of
+ * {@linkcode ForkingMixInServer}. Each child listens on the server's port
+ * itself (SO_REUSEPORT, so `--unstable-net`) and serves the connections the
+ * kernel hands it; the parent relays the connections its own listener
+ * accepts. The module doc says how the handler is found, which permissions
+ * a child gets and where the hooks run.
  *
  * @example Usage
  * ```ts ignore
@@ -195,68 +218,16 @@ const /** @internal */ ForkingUDPBase: Forking<typeof UDPServer> = ForkingMixIn(
  * }
  * ```
  */
-export class ForkingTCPServer extends ForkingTCPBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many child processes run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the child processes without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** PIDs of the running child processes, as Python's `active_children`. */
-  declare readonly active_children: number[];
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a child can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode TCPServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   child looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<Socket>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ForkingTCPServer extends ForkingTCPBase
+  implements ForkingMixInServer {}
 
 /**
- * UDPServer whose handlers run in a pool of child Deno processes (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ForkingMixIn over
- * {@linkcode UDPServer}. Where requests cross: the main thread receives each datagram and posts it to the least busy child; replies the handler sends come back to the main thread, which sends them from the server's socket.
- *
- * The handler class must be exported by its module, which each child
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * child needs `--allow-read` for the library and the handler module.
- *
- * Inside a child, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the child holds the connection); the other request hooks
- * run in the child with their default behaviour.
- *
- * A child that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every child from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode UDPServer} whose handlers run in a pool of child Deno
+ * processes (`ForkingMixIn` over it), with the members of
+ * {@linkcode ForkingMixInServer}. The parent receives each datagram and
+ * sends it to the least busy child; replies the handler sends come back to
+ * the parent, which sends them from the server's socket. The module doc
+ * says how the handler is found and where the hooks run.
  *
  * @example Usage
  * ```ts ignore
@@ -283,41 +254,5 @@ export class ForkingTCPServer extends ForkingTCPBase {
  * }
  * ```
  */
-export class ForkingUDPServer extends ForkingUDPBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many child processes run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the child processes without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** PIDs of the running child processes, as Python's `active_children`. */
-  declare readonly active_children: number[];
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a child can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode UDPServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   child looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ForkingUDPServer extends ForkingUDPBase
+  implements ForkingMixInServer {}

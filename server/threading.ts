@@ -33,6 +33,30 @@
  * `--allow-read` must cover both, and relayed connections need
  * `--allow-net=127.0.0.1`.
  *
+ * What every threaded server shares. The constructor takes
+ * `(server_address, RequestHandlerClass, bind_and_activate = true)` as its
+ * base class does: it checks that a worker can find the handler, then
+ * creates the socket and binds it; it throws a `RangeError` saying how to
+ * fix a handler class a worker cannot find, and an `OSError` when binding
+ * fails. The handler class must be exported by its module, which each
+ * worker imports by URL: a class of the main module works as it is (guard
+ * the code that starts the server with `if (import.meta.main)`); a class of
+ * another module needs `static module = import.meta.url`.
+ *
+ * Inside a worker, `this.server` is a stand-in with the real
+ * `server_address`, whose `shutdown()` stops this server. `handle_error`
+ * and `verify_request` of the server class run in the main thread; when
+ * the worker holds the connection, their `request` is a closed socket of
+ * the server's family standing in for it (a datagram server's hooks get the
+ * packet and the server's socket, as usual). The other request hooks run
+ * in the worker with their default behaviour.
+ *
+ * A worker that dies (a handler calls `self.close()`, or it is killed) is
+ * replaced and logged; the connections it held are closed and every other
+ * client goes on. `shutdown()` stops every worker from taking requests;
+ * `server_close()` ends them: after their running handlers finished while
+ * `block_on_close` is true, at once when `daemon_threads` is true.
+ *
  * @example A threaded echo server whose script is its own handler module
  * ```ts ignore
  * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read echo.ts
@@ -59,12 +83,12 @@
  * ```
  * @module
  */
-import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass, ServerConstructor } from "./base.ts";
+import type { Socket } from "../net/mod.ts";
+import type { ServerConstructor } from "./base.ts";
 import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
-import { POOL, pooled } from "./_pooled.ts";
+import { POOL, pooled, ready_made, type ReadyMade } from "./_pooled.ts";
 
 /**
  * What {@linkcode ThreadingMixIn} adds to a server.
@@ -76,11 +100,20 @@ import { POOL, pooled } from "./_pooled.ts";
  * ```
  */
 export interface ThreadingMixInServer {
-  /** How many workers run the handlers; read when serving starts. */
+  /**
+   * How many workers run the handlers; read when serving starts. Default:
+   * the class's static `max_workers`, the number of cores.
+   */
   max_workers: number;
-  /** When true, `server_close()` ends workers without waiting for handlers. */
+  /**
+   * When true, `server_close()` ends workers without waiting for handlers.
+   * Default: the class's static `daemon_threads`, false.
+   */
   daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
+  /**
+   * When true, `server_close()` waits for the running handlers. Default:
+   * the class's static `block_on_close`, true.
+   */
   block_on_close: boolean;
   /** How many handlers run now, in every worker. */
   readonly active_requests: number;
@@ -93,8 +126,8 @@ const threaded_servers: WeakSet<object> = new WeakSet();
 /**
  * Python's `ThreadingMixIn` as a function: `ThreadingMixIn(Base)` returns a
  * subclass of `Base` whose handlers run in a pool of Web Workers, as the
- * ready-made {@linkcode ThreadingTCPServer} and its siblings do (read there
- * how requests reach the workers and how the handler is found).
+ * ready-made {@linkcode ThreadingTCPServer} and its siblings do (the module
+ * doc says how requests reach the workers and how the handler is found).
  * `server instanceof ThreadingMixIn` is true for every threaded server.
  *
  * @param Base The server class to extend: `TCPServer`, `UDPServer`, their
@@ -149,46 +182,44 @@ Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
     typeof value === "object" && value !== null && threaded_servers.has(value),
 });
 
-// The ready-made classes below extend these. JSR wants a plain identifier
-// with an explicit type after `extends`; `@internal` (deno doc reads it on
-// the declarator) keeps `deno doc --lint` from asking to export them.
-type Threaded<C extends ServerConstructor> = ReturnType<
-  typeof ThreadingMixIn<C>
+// The ready-made classes extend these. JSR wants a plain identifier with an
+// explicit type after `extends`; `@internal` (deno doc reads it on the
+// declarator) keeps `deno doc --lint` from asking to export them.
+type Threaded<Base, Server, R> = ReadyMade<
+  Base,
+  Server,
+  R,
+  ThreadingMixInServer
 >;
-const /** @internal */ ThreadingTCPBase: Threaded<typeof TCPServer> =
-  ThreadingMixIn(TCPServer);
-const /** @internal */ ThreadingUDPBase: Threaded<typeof UDPServer> =
-  ThreadingMixIn(UDPServer);
+const /** @internal */ ThreadingTCPBase: Threaded<
+  typeof TCPServer,
+  TCPServer,
+  Socket
+> = ready_made(ThreadingMixIn(TCPServer));
+const /** @internal */ ThreadingUDPBase: Threaded<
+  typeof UDPServer,
+  UDPServer,
+  DatagramRequest
+> = ready_made(ThreadingMixIn(UDPServer));
 const /** @internal */ ThreadingUnixStreamBase: Threaded<
-  typeof UnixStreamServer
-> = ThreadingMixIn(UnixStreamServer);
+  typeof UnixStreamServer,
+  UnixStreamServer,
+  Socket
+> = ready_made(ThreadingMixIn(UnixStreamServer));
 const /** @internal */ ThreadingUnixDatagramBase: Threaded<
-  typeof UnixDatagramServer
-> = ThreadingMixIn(UnixDatagramServer);
+  typeof UnixDatagramServer,
+  UnixDatagramServer,
+  DatagramRequest
+> = ready_made(ThreadingMixIn(UnixDatagramServer));
 
 /**
- * TCPServer whose handlers run in a pool of Web Workers (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
- * {@linkcode TCPServer}. Where requests cross: each worker listens on the server's port itself (SO_REUSEPORT, so `--unstable-net`) and serves the connections the kernel hands it; the main thread relays the connections its own listener accepts.
- *
- * The handler class must be exported by its module, which each worker
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * worker needs `--allow-read` for the library and the handler module.
- *
- * Inside a worker, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the worker holds the connection); the other request hooks
- * run in the worker with their default behaviour.
- *
- * A worker that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every worker from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode TCPServer} whose handlers run in a pool of Web Workers
+ * (`ThreadingMixIn` over it), with the members of
+ * {@linkcode ThreadingMixInServer}. Each worker listens on the server's
+ * port itself (SO_REUSEPORT, so `--unstable-net`) and serves the
+ * connections the kernel hands it; the main thread relays the connections
+ * its own listener accepts. The module doc says how the handler is found,
+ * where the hooks run and what happens when a worker dies.
  *
  * @example Usage
  * ```ts ignore
@@ -215,68 +246,16 @@ const /** @internal */ ThreadingUnixDatagramBase: Threaded<
  * }
  * ```
  */
-export class ThreadingTCPServer extends ThreadingTCPBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many workers run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many workers run now. */
-  declare readonly active_workers: number;
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a worker can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode TCPServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   worker looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<Socket>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ThreadingTCPServer extends ThreadingTCPBase
+  implements ThreadingMixInServer {}
 
 /**
- * UDPServer whose handlers run in a pool of Web Workers (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
- * {@linkcode UDPServer}. Where requests cross: the main thread receives each datagram and posts it to the least busy worker; replies the handler sends come back to the main thread, which sends them from the server's socket.
- *
- * The handler class must be exported by its module, which each worker
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * worker needs `--allow-read` for the library and the handler module.
- *
- * Inside a worker, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the worker holds the connection); the other request hooks
- * run in the worker with their default behaviour.
- *
- * A worker that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every worker from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode UDPServer} whose handlers run in a pool of Web Workers
+ * (`ThreadingMixIn` over it), with the members of
+ * {@linkcode ThreadingMixInServer}. The main thread receives each datagram
+ * and posts it to the least busy worker; replies the handler sends come
+ * back to the main thread, which sends them from the server's socket. The
+ * module doc says how the handler is found and where the hooks run.
  *
  * @example Usage
  * ```ts ignore
@@ -303,68 +282,17 @@ export class ThreadingTCPServer extends ThreadingTCPBase {
  * }
  * ```
  */
-export class ThreadingUDPServer extends ThreadingUDPBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many workers run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many workers run now. */
-  declare readonly active_workers: number;
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a worker can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode UDPServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   worker looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ThreadingUDPServer extends ThreadingUDPBase
+  implements ThreadingMixInServer {}
 
 /**
- * UnixStreamServer whose handlers run in a pool of Web Workers (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
- * {@linkcode UnixStreamServer}. Where requests cross: the main thread accepts each connection and relays its bytes to the least busy worker, where the handler gets a loopback socket pair's end as `request` (so the worker needs `--allow-net=127.0.0.1`).
- *
- * The handler class must be exported by its module, which each worker
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * worker needs `--allow-read` for the library and the handler module.
- *
- * Inside a worker, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the worker holds the connection); the other request hooks
- * run in the worker with their default behaviour.
- *
- * A worker that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every worker from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode UnixStreamServer} whose handlers run in a pool of Web Workers
+ * (`ThreadingMixIn` over it), with the members of
+ * {@linkcode ThreadingMixInServer}. The main thread accepts each connection
+ * and relays its bytes to the least busy worker, where the handler gets a
+ * loopback socket pair's end as `request` (so the worker needs
+ * `--allow-net=127.0.0.1`). The module doc says how the handler is found
+ * and where the hooks run.
  *
  * @example Usage
  * ```ts ignore
@@ -396,68 +324,16 @@ export class ThreadingUDPServer extends ThreadingUDPBase {
  * }
  * ```
  */
-export class ThreadingUnixStreamServer extends ThreadingUnixStreamBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many workers run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many workers run now. */
-  declare readonly active_workers: number;
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a worker can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode UnixStreamServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   worker looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<Socket>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ThreadingUnixStreamServer extends ThreadingUnixStreamBase
+  implements ThreadingMixInServer {}
 
 /**
- * UnixDatagramServer whose handlers run in a pool of Web Workers (`max_workers`, default
- * the number of cores), so CPU-bound handlers run in parallel: ThreadingMixIn over
- * {@linkcode UnixDatagramServer}. Where requests cross: the main thread receives each datagram and posts it to the least busy worker; replies come back to the main thread, which sends them from the server's socket.
- *
- * The handler class must be exported by its module, which each worker
- * imports by URL: a class of the main module works as it is (guard the code
- * that starts the server with `if (import.meta.main)`); a class of another
- * module needs `static module = import.meta.url`. A class that cannot be
- * found makes the constructor throw a `RangeError` that says so. Loading the
- * worker needs `--allow-read` for the library and the handler module.
- *
- * Inside a worker, `this.server` is a stand-in with the real
- * `server_address`, whose `shutdown()` stops this server. `handle_error` and
- * `verify_request` of this class run in the main thread (with `null` as the
- * request when the worker holds the connection); the other request hooks
- * run in the worker with their default behaviour.
- *
- * A worker that dies (a handler calls `self.close()`, or it is killed) is
- * replaced and logged; the connections it held are closed and every other
- * client goes on. `shutdown()` stops every worker from taking requests;
- * `server_close()` ends them: after their running handlers finished while
- * `block_on_close` is true, at once when `daemon_threads` is true.
+ * {@linkcode UnixDatagramServer} whose handlers run in a pool of Web
+ * Workers (`ThreadingMixIn` over it), with the members of
+ * {@linkcode ThreadingMixInServer}. The main thread receives each datagram
+ * and posts it to the least busy worker; replies come back to the main
+ * thread, which sends them from the server's socket. The module doc says
+ * how the handler is found and where the hooks run.
  *
  * @example Usage
  * ```ts ignore
@@ -489,41 +365,5 @@ export class ThreadingUnixStreamServer extends ThreadingUnixStreamBase {
  * }
  * ```
  */
-export class ThreadingUnixDatagramServer extends ThreadingUnixDatagramBase {
-  /** Default of `max_workers`: the number of cores. */
-  declare static max_workers: number;
-  /** Default of `daemon_threads`: false. */
-  declare static daemon_threads: boolean;
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-
-  /** How many workers run the handlers; read when serving starts. */
-  declare max_workers: number;
-  /** When true, `server_close()` ends the workers without waiting for their handlers. */
-  declare daemon_threads: boolean;
-  /** When true, `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many workers run now. */
-  declare readonly active_workers: number;
-  /** How many handlers run now, in every worker or child. */
-  declare readonly active_requests: number;
-
-  /**
-   * Checks that a worker can find the handler, then creates the socket
-   * and, when `bind_and_activate`, binds it as {@linkcode UnixDatagramServer} does.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class: exported by its module.
-   * @param bind_and_activate Bind now.
-   * @throws {RangeError} When the handler class is not exported where a
-   *   worker looks for it; the message says how to fix it.
-   * @throws {OSError} When binding fails.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class ThreadingUnixDatagramServer extends ThreadingUnixDatagramBase
+  implements ThreadingMixInServer {}
