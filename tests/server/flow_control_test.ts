@@ -14,6 +14,7 @@ import {
 } from "../../net/mod.ts";
 import {
   ForkingTCPServer,
+  ForkingUnixStreamServer,
   ThreadingTCPServer,
   ThreadingUnixStreamServer,
 } from "../../server/mod.ts";
@@ -79,22 +80,24 @@ async function read_all(client: Socket, total: number): Promise<void> {
   assert.equal(got, total);
 }
 
-Deno.test("ThreadingUnixStreamServer holds at most a window per relay when the client stops reading", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await using server = new ThreadingUnixStreamServer(`${dir}/s.sock`, Flood);
-    server.max_workers = 1;
-    const serving = server.serve_forever(0.05);
-    await using client = await connect(server.server_address);
-    const peak = await flood(client, server.server_address, 2500);
-    assert.ok(peak < GROWTH, `grew ${(peak / 2 ** 20).toFixed(1)} MiB`);
-    await client.close();
-    await server.shutdown();
-    await serving;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const Server of [ThreadingUnixStreamServer, ForkingUnixStreamServer]) {
+  Deno.test(`${Server.name} holds at most a window per relay when the client stops reading`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await using server = new Server(`${dir}/s.sock`, Flood);
+      server.max_workers = 1;
+      const serving = server.serve_forever(0.05);
+      await using client = await connect(server.server_address);
+      const peak = await flood(client, server.server_address, 2500);
+      assert.ok(peak < GROWTH, `grew ${(peak / 2 ** 20).toFixed(1)} MiB`);
+      await client.close();
+      await server.shutdown();
+      await serving;
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 for (const Server of [ThreadingTCPServer, ForkingTCPServer]) {
   Deno.test(`${Server.name} holds at most a window per relay for a connection the main listener accepted`, async () => {
