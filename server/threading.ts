@@ -14,8 +14,8 @@
  * reset by a listener going away while the server lives. What the main
  * listener accepts is relayed to the least busy worker: its bytes cross as
  * messages, and the handler gets one end of a loopback socket pair as
- * `request`. Each worker opens 8 listeners, so that relayed share is
- * 1 / (8 * max_workers + 1) of the connections. Datagram and Unix servers
+ * `request`. Each worker opens 32 listeners, so that relayed share is
+ * 1 / (32 * max_workers + 1) of the connections. Datagram and Unix servers
  * relay every request; Unix datagram replies leave from an unbound socket
  * (Deno cannot send on a Unix datagram socket while it receives).
  *
