@@ -144,7 +144,13 @@ async function start_agent(
     );
   }
   const handler = cls as never;
-  const tasks = new Tasks((n) => port.post({ t: "count", n }));
+  const shared = init.counter !== undefined
+    ? new Int32Array(init.counter)
+    : null;
+  const tasks = new Tasks((n) => {
+    if (shared !== null) Atomics.store(shared, 0, n);
+    else port.post({ t: "count", n });
+  });
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
   const verifies = new Map<number, (ok: boolean) => void>();

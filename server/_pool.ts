@@ -174,7 +174,17 @@ export class Pool {
         ],
         on_message,
       );
-    const agent = new Agent(id, channel, ready);
+    // A worker shares its handler count through memory: no message per
+    // request. A child reports it.
+    const counter = this.#options.kind === "worker"
+      ? new SharedArrayBuffer(4)
+      : undefined;
+    const agent = new Agent(
+      id,
+      channel,
+      ready,
+      counter !== undefined ? new Int32Array(counter) : null,
+    );
     ref.agent = agent;
     this.#agents.add(agent);
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
@@ -197,7 +207,10 @@ export class Pool {
       on_fail(new Error(`Cannot start ${name}: ${reason}`));
       this.#on_gone(agent, reason);
     });
-    channel.post({ t: "init", init: this.#init! });
+    channel.post({
+      t: "init",
+      init: counter !== undefined ? { ...this.#init!, counter } : this.#init!,
+    });
     return agent;
   }
 

@@ -152,6 +152,8 @@ export interface AgentInit {
   kind: string;
   /** The server class's name, for what the agent logs. */
   label: string;
+  /** A worker's cell for its count of running handlers, shared with the pool. */
+  counter?: SharedArrayBuffer;
 }
 
 /** What `error` becomes to cross to the other side. */
