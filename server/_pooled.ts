@@ -2,11 +2,7 @@
 // handlers in a pool of workers or child processes, and the lifecycle
 // overrides that hand each call to it.
 import type { Address } from "../net/mod.ts";
-import type {
-  RequestHandlerClass,
-  ServeOptions,
-  ServerConstructor,
-} from "./base.ts";
+import type { ServeOptions, ServerConstructor } from "./base.ts";
 import {
   type BaseHooks,
   cores,
@@ -140,23 +136,4 @@ export function pooled<C extends ServerConstructor>(
     // deno-lint-ignore no-explicit-any
     & (new (...args: any[]) => PooledServer)
     & PooledStatics;
-}
-
-/**
- * The type of the class a ready-made pooled server extends: the statics of
- * `Base` and of the pool, and a constructor of `Server`s with `Added`'s
- * members whose handlers take `R`.
- */
-export type ReadyMade<Base, Server, R, Added> =
-  & Omit<Base, "prototype">
-  & PooledStatics
-  & (new (
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<R>,
-    bind_and_activate?: boolean,
-  ) => Server & Added);
-
-/** `cls`, a mixed class, typed as the ready-made base `T` it is. */
-export function ready_made<T>(cls: ServerConstructor): T {
-  return cls as unknown as T;
 }

@@ -89,7 +89,8 @@ import type { ServerConstructor } from "./base.ts";
 import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
-import { POOL, pooled, ready_made, type ReadyMade } from "./_pooled.ts";
+import { POOL, pooled, type PooledStatics } from "./_pooled.ts";
+import { ready_made, type ReadyMade } from "./_ready_made.ts";
 
 /**
  * What {@linkcode ForkingMixIn} adds to a server.
@@ -185,7 +186,13 @@ Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {
 });
 
 // The ready-made classes extend these (threading.ts says why so).
-type Forking<Base, Server, R> = ReadyMade<Base, Server, R, ForkingMixInServer>;
+type Forking<Base, Server, R> = ReadyMade<
+  Base,
+  Server,
+  R,
+  ForkingMixInServer,
+  PooledStatics
+>;
 const /** @internal */ ForkingTCPBase: Forking<
   typeof TCPServer,
   TCPServer,

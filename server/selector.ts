@@ -5,6 +5,10 @@
  * handlers interleave at every `await`. Shared state in the server object
  * needs no locks.
  *
+ * The ready-made classes take their base class's constructor arguments
+ * (`server_address`, `RequestHandlerClass`, `bind_and_activate = true`) and
+ * add the members of {@linkcode SelectorMixInServer}.
+ *
  * @example A concurrent line echo server
  * ```ts
  * import { SelectorTCPServer, StreamRequestHandler } from "@pysock/pysock/server";
@@ -34,7 +38,8 @@
  * @module
  */
 import type { Address, Socket } from "../net/mod.ts";
-import type { RequestHandlerClass, ServerConstructor } from "./base.ts";
+import type { ServerConstructor } from "./base.ts";
+import { ready_made, type ReadyMade } from "./_ready_made.ts";
 import { UDPServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
@@ -139,26 +144,33 @@ Object.defineProperty(SelectorMixIn, Symbol.hasInstance, {
     typeof value === "object" && value !== null && selector_servers.has(value),
 });
 
-// The ready-made classes below extend these. JSR wants a plain identifier
-// with an explicit type after `extends`; `@internal` (deno doc reads it on
-// the declarator) keeps `deno doc --lint` from asking to export them.
-// Their process_request returns nothing, as SelectorMixIn's does.
-type Selector<C extends ServerConstructor, R> =
-  // deno-lint-ignore no-explicit-any
-  & (new (...args: any[]) => {
+// The ready-made classes extend these; `@internal` (deno doc reads it on the
+// declarator) keeps `deno doc --lint` from asking to export them. Their
+// process_request returns nothing, as SelectorMixIn's does.
+type Selecting<Base, Server, R> = ReadyMade<
+  Base,
+  Server,
+  R,
+  SelectorMixInServer & {
     process_request(request: R, client_address: Address): void;
-  })
-  & ReturnType<typeof SelectorMixIn<C>>;
-const /** @internal */ SelectorTCPBase: Selector<typeof TCPServer, Socket> =
-  SelectorMixIn(TCPServer);
-const /** @internal */ SelectorUDPBase: Selector<
-  typeof UDPServer,
-  DatagramRequest
-> = SelectorMixIn(UDPServer);
-const /** @internal */ SelectorUnixStreamBase: Selector<
-  typeof UnixStreamServer,
+  },
+  { block_on_close: boolean }
+>;
+const /** @internal */ SelectorTCPBase: Selecting<
+  typeof TCPServer,
+  TCPServer,
   Socket
-> = SelectorMixIn(UnixStreamServer);
+> = ready_made(SelectorMixIn(TCPServer));
+const /** @internal */ SelectorUDPBase: Selecting<
+  typeof UDPServer,
+  UDPServer,
+  DatagramRequest
+> = ready_made(SelectorMixIn(UDPServer));
+const /** @internal */ SelectorUnixStreamBase: Selecting<
+  typeof UnixStreamServer,
+  UnixStreamServer,
+  Socket
+> = ready_made(SelectorMixIn(UnixStreamServer));
 
 /**
  * A TCP server that serves many clients at once on one thread:
@@ -188,29 +200,8 @@ const /** @internal */ SelectorUnixStreamBase: Selector<
  * await serving;
  * ```
  */
-export class SelectorTCPServer extends SelectorTCPBase {
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-  /** Whether `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many handlers are running now. */
-  declare readonly active_requests: number;
-
-  /**
-   * Creates the socket and, when `bind_and_activate`, binds and listens.
-   *
-   * @param server_address Where to listen; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class for each connection.
-   * @param bind_and_activate Bind and listen now.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<Socket>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class SelectorTCPServer extends SelectorTCPBase
+  implements SelectorMixInServer {}
 
 /**
  * A UDP server whose handlers run concurrently on one thread:
@@ -237,29 +228,8 @@ export class SelectorTCPServer extends SelectorTCPBase {
  * await serving;
  * ```
  */
-export class SelectorUDPServer extends SelectorUDPBase {
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-  /** Whether `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many handlers are running now. */
-  declare readonly active_requests: number;
-
-  /**
-   * Creates the socket and, when `bind_and_activate`, binds it.
-   *
-   * @param server_address Where to receive; port 0 picks a free port.
-   * @param RequestHandlerClass The handler class for each datagram.
-   * @param bind_and_activate Bind now.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class SelectorUDPServer extends SelectorUDPBase
+  implements SelectorMixInServer {}
 
 /**
  * A Unix stream server that serves many clients at once on one thread:
@@ -291,26 +261,5 @@ export class SelectorUDPServer extends SelectorUDPBase {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class SelectorUnixStreamServer extends SelectorUnixStreamBase {
-  /** Default of `block_on_close`: true. */
-  declare static block_on_close: boolean;
-  /** Whether `server_close()` waits for the running handlers. */
-  declare block_on_close: boolean;
-  /** How many handlers are running now. */
-  declare readonly active_requests: number;
-
-  /**
-   * Creates the socket and, when `bind_and_activate`, binds and listens.
-   *
-   * @param server_address The socket's path.
-   * @param RequestHandlerClass The handler class for each connection.
-   * @param bind_and_activate Bind and listen now.
-   */
-  constructor(
-    server_address: Address,
-    RequestHandlerClass: RequestHandlerClass<Socket>,
-    bind_and_activate: boolean = true,
-  ) {
-    super(server_address, RequestHandlerClass, bind_and_activate);
-  }
-}
+export class SelectorUnixStreamServer extends SelectorUnixStreamBase
+  implements SelectorMixInServer {}

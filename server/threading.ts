@@ -88,7 +88,8 @@ import type { ServerConstructor } from "./base.ts";
 import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer, UnixStreamServer } from "./stream.ts";
-import { POOL, pooled, ready_made, type ReadyMade } from "./_pooled.ts";
+import { POOL, pooled, type PooledStatics } from "./_pooled.ts";
+import { ready_made, type ReadyMade } from "./_ready_made.ts";
 
 /**
  * What {@linkcode ThreadingMixIn} adds to a server.
@@ -182,14 +183,14 @@ Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
     typeof value === "object" && value !== null && threaded_servers.has(value),
 });
 
-// The ready-made classes extend these. JSR wants a plain identifier with an
-// explicit type after `extends`; `@internal` (deno doc reads it on the
+// The ready-made classes extend these; `@internal` (deno doc reads it on the
 // declarator) keeps `deno doc --lint` from asking to export them.
 type Threaded<Base, Server, R> = ReadyMade<
   Base,
   Server,
   R,
-  ThreadingMixInServer
+  ThreadingMixInServer,
+  PooledStatics
 >;
 const /** @internal */ ThreadingTCPBase: Threaded<
   typeof TCPServer,
