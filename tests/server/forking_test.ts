@@ -11,6 +11,7 @@ import {
 import { child_flags } from "../../server/_permissions.ts";
 import { Command, DatagramEcho, Echo } from "./fixtures/handlers.ts";
 import {
+  alive,
   capture_errors,
   delay,
   eventually,
@@ -27,16 +28,6 @@ function tcp(cls = Command, children = 2): ForkingTCPServer {
   const server = new ForkingTCPServer(["127.0.0.1", 0], cls);
   server.max_workers = children;
   return server;
-}
-
-// Whether a process with this PID exists (a zombie counts: not reaped).
-// Through kill -0: Deno reads /proc only with --allow-all.
-function alive(pid: number): boolean {
-  return new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    stdout: "null",
-    stderr: "null",
-  }).outputSync().success;
 }
 
 // PIDs whose parent is this process, from the process table (through ps:

@@ -2,27 +2,24 @@
 // and datagram relayed by the parent.
 // deno test --sanitize-ops --sanitize-resources -A tests/server/forking_unix_test.ts
 import assert from "node:assert/strict";
-import { AF_UNIX, SOCK_DGRAM, type Socket, socket } from "../../net/mod.ts";
+import { AF_UNIX, SOCK_DGRAM, socket } from "../../net/mod.ts";
 import {
   ForkingMixIn,
   ForkingUnixDatagramServer,
   ForkingUnixStreamServer,
   UnixStreamServer,
 } from "../../server/mod.ts";
-import { capture_errors, eventually, LineClient } from "./fixtures/client.ts";
+import {
+  alive,
+  capture_errors,
+  echo_every_byte,
+  eventually,
+  LineClient,
+} from "./fixtures/client.ts";
 import { Command, DatagramEcho, RawEcho } from "./fixtures/handlers.ts";
 import { server_suite } from "./_suite.ts";
 
 const decoder = new TextDecoder();
-
-// Whether a process with this PID exists, through kill -0.
-function alive(pid: number): boolean {
-  return new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    stdout: "null",
-    stderr: "null",
-  }).outputSync().success;
-}
 
 async function in_temp_dir(body: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -69,24 +66,7 @@ Deno.test("ForkingUnixStreamServer relays every byte both ways", async () => {
     await using server = new ForkingUnixStreamServer(`${dir}/s.sock`, RawEcho);
     server.max_workers = 2;
     const serving = server.serve_forever(0.05);
-    const size = 4 * 1024 * 1024;
-    await Promise.all(Array.from({ length: 3 }, async (_, k) => {
-      const payload = new Uint8Array(size);
-      for (let i = 0; i < size; i++) payload[i] = (i * 31 + k) & 0xff;
-      await using c: Socket = socket(AF_UNIX);
-      await c.connect(`${dir}/s.sock`);
-      const sending = c.sendall(payload);
-      const back = new Uint8Array(size);
-      let at = 0;
-      while (at < size) {
-        const data = await c.recv(65536);
-        assert.ok(data.length > 0, `EOF after ${at} bytes`);
-        back.set(data, at);
-        at += data.length;
-      }
-      await sending;
-      assert.deepEqual(back, payload);
-    }));
+    await echo_every_byte(`${dir}/s.sock`, 3, 4 * 1024 * 1024);
     await server.shutdown();
     await serving;
   });

@@ -2,17 +2,13 @@
 // deno test --sanitize-ops --sanitize-resources -A tests/server/frames_test.ts
 import assert from "node:assert/strict";
 import { ForkingTCPServer } from "../../server/mod.ts";
-import { capture_errors, eventually, LineClient } from "./fixtures/client.ts";
+import {
+  alive,
+  capture_errors,
+  eventually,
+  LineClient,
+} from "./fixtures/client.ts";
 import { Command } from "./fixtures/handlers.ts";
-
-// Whether a process with this PID exists, through kill -0.
-function alive(pid: number): boolean {
-  return new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    stdout: "null",
-    stderr: "null",
-  }).outputSync().success;
-}
 
 for (
   const [what, command, reason] of [
