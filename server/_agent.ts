@@ -1,19 +1,9 @@
 // The agent side of a threaded or forking server: what runs in each Web
 // Worker or child Deno process, behind a port to the main thread.
-import {
-  type Address,
-  AF_INET,
-  AF_INET6,
-  SHUT_WR,
-  SO_REUSEPORT,
-  SOCK_DGRAM,
-  type Socket,
-  socketpair,
-  SOL_SOCKET,
-} from "../net/mod.ts";
+import { type Address, SHUT_WR, type Socket, socketpair } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
-import { UDPServer } from "./datagram.ts";
-import { TCPServer } from "./stream.ts";
+import type { TCPServer } from "./stream.ts";
+import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
 import { Tasks } from "./_tasks.ts";
 import {
@@ -37,56 +27,12 @@ import {
  */
 const LISTENERS_PER_AGENT = 32;
 
-const encoder = new TextEncoder();
-
 /** How an agent talks to the main thread. */
 export interface AgentPort {
   post(msg: FromAgent): void;
   listen(handler: (msg: ToAgent) => void): void;
   /** Ends the agent once it drained. */
   exit(): void;
-}
-
-// A datagram server's socket inside an agent: replies go to the main thread,
-// which sends them from the real socket.
-class RelaySocket {
-  #port: AgentPort;
-  #address: Address;
-  readonly family: number;
-  readonly type: number = SOCK_DGRAM;
-  readonly proto: number = 0;
-
-  constructor(port: AgentPort, address: Address, family: number) {
-    this.#port = port;
-    this.#address = address;
-    this.family = family;
-  }
-
-  sendto(data: BufferSource | string, address: Address): Promise<number> {
-    const bytes = typeof data === "string"
-      ? encoder.encode(data)
-      : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
-      : new Uint8Array(data).slice();
-    this.#port.post({ t: "sendto", data: bytes, addr: address });
-    return Promise.resolve(bytes.length);
-  }
-
-  getsockname(): Address {
-    return this.#address;
-  }
-
-  fileno(): number {
-    return -1;
-  }
-
-  gettimeout(): number | null {
-    return null;
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 // One relayed stream, agent side.
@@ -119,16 +65,6 @@ export function run_agent(port: AgentPort): void {
   });
 }
 
-// Logs from inside an agent name the user's server class.
-function named(cls: abstract new (...args: never[]) => unknown, name: string) {
-  Object.defineProperty(cls, "name", { value: name });
-}
-
-type AnyServer = BaseServer<unknown> & {
-  socket: Socket;
-  server_close(): void | Promise<void>;
-};
-
 async function start_agent(
   port: AgentPort,
   init: AgentInit,
@@ -160,7 +96,7 @@ async function start_agent(
   let next_seq = 1;
 
   // The hooks every stand-in server shares.
-  const hooks = {
+  const hooks: StandInHooks = {
     shutdown(): Promise<void> {
       port.post({ t: "shutdown" });
       return new Promise<void>((resolve) => stops.push(resolve));
@@ -187,80 +123,13 @@ async function start_agent(
     },
   };
 
-  let server: AnyServer;
-  let make_listener: () => AnyServer = () => server;
-  if (init.mode === "dgram") {
-    class AgentDatagramServer extends UDPServer {
-      static override address_family: number = init.address_family;
-      override shutdown(): Promise<void> {
-        return hooks.shutdown();
-      }
-      override handle_error(r: unknown, a: Address, e: unknown): void {
-        hooks.handle_error(r, a, e);
-      }
-      override verify_request(
-        r: unknown,
-        a: Address,
-      ): boolean | Promise<boolean> {
-        return hooks.verify_request(r, a);
-      }
-    }
-    named(AgentDatagramServer, init.label);
-    server = new AgentDatagramServer(
-      init.server_address,
-      handler,
-      false,
-    ) as unknown as AnyServer;
-    await server.socket.close();
-    server.server_address = init.server_address;
-    server.socket = new RelaySocket(
-      port,
-      init.server_address,
-      init.address_family,
-    ) as unknown as Socket;
-  } else {
-    const listen = init.mode === "listen";
-    class AgentStreamServer extends TCPServer {
-      static override address_family: number = init.address_family;
-      static override allow_reuse_address: boolean = init.allow_reuse_address;
-      static override request_queue_size: number = init.request_queue_size;
-      override server_bind(): void {
-        if (
-          this.address_family === AF_INET || this.address_family === AF_INET6
-        ) {
-          this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-        }
-        super.server_bind();
-      }
-      override process_request(request: Socket, addr: Address): void {
-        tasks.start(this, request, addr);
-      }
-      override shutdown(): Promise<void> {
-        return hooks.shutdown();
-      }
-      override handle_error(r: Socket, a: Address, e: unknown): void {
-        hooks.handle_error(r, a, e);
-      }
-      override verify_request(
-        r: Socket,
-        a: Address,
-      ): boolean | Promise<boolean> {
-        return hooks.verify_request(r, a);
-      }
-    }
-    named(AgentStreamServer, init.label);
-    // A TCP agent binds when first told to serve, so connections reach the
-    // main listener alone until serve_forever() runs.
-    make_listener = () =>
-      new AgentStreamServer(
-        init.server_address,
-        handler,
-        false,
-      ) as unknown as AnyServer;
-    server = make_listener();
-    if (!listen) await server.socket.close();
-    server.server_address = init.server_address;
-  }
+  const { server, make_listener } = await stand_in(
+    init,
+    handler,
+    hooks,
+    tasks,
+    (data, addr) => port.post({ t: "sendto", data, addr }),
+  );
 
   let serving: Promise<void> | null = null;
   // A TCP agent's listeners, bound when it first serves.
