@@ -1,10 +1,11 @@
 // The agent side of a threaded or forking server: what runs in each Web
 // Worker or child Deno process, behind a port to the main thread.
-import { type Address, SHUT_WR, type Socket, socketpair } from "../net/mod.ts";
+import { type Address, SHUT_WR, type Socket } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
 import type { TCPServer } from "./stream.ts";
 import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
+import { Pairs } from "./_pairs.ts";
 import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
@@ -89,6 +90,7 @@ async function start_agent(
   });
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
+  const pairs = new Pairs();
   const verifies = new Map<number, (ok: boolean) => void>();
   const stops: (() => void)[] = [];
   const pumps = new Set<number>();
@@ -156,7 +158,7 @@ async function start_agent(
     relay.outer = (async (): Promise<Socket | null> => {
       let pair: [Socket, Socket];
       try {
-        pair = await socketpair();
+        pair = await pairs.pair();
       } catch (error) {
         port.post({ t: "error", cid, addr, error: to_info(error) });
         port.post({ t: "close", cid });
@@ -227,6 +229,7 @@ async function start_agent(
       await new Promise<void>((resolve) => pumps_idle = resolve);
       pumps_idle = null;
     }
+    await pairs.close();
     port.post({ t: "drained" });
     port.exit();
   };
