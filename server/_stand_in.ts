@@ -9,7 +9,7 @@ import {
   type Socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
-import type { BaseServer } from "./base.ts";
+import type { BaseServer, ServerConstructor } from "./base.ts";
 import { UDPServer } from "./datagram.ts";
 import { TCPServer } from "./stream.ts";
 import type { AgentInit } from "./_protocol.ts";
@@ -81,6 +81,28 @@ export interface StandInHooks {
   verify_request(request: unknown, addr: Address): boolean | Promise<boolean>;
 }
 
+// `Base` with the hooks the main thread answers.
+function answered<C extends ServerConstructor>(
+  Base: C,
+  hooks: StandInHooks,
+): C {
+  abstract class Answered extends Base {
+    override shutdown(): Promise<void> {
+      return hooks.shutdown();
+    }
+    override handle_error(r: unknown, a: Address, e: unknown): void {
+      hooks.handle_error(r, a, e);
+    }
+    override verify_request(
+      r: unknown,
+      a: Address,
+    ): boolean | Promise<boolean> {
+      return hooks.verify_request(r, a);
+    }
+  }
+  return Answered as unknown as C;
+}
+
 /**
  * Makes the stand-in server, and for TCP a maker of the further listeners
  * the agent opens when it serves. Datagram replies go out through `send`.
@@ -95,20 +117,8 @@ export async function stand_in(
   let server: AnyServer;
   let make_listener: () => AnyServer = () => server;
   if (init.mode === "dgram") {
-    class AgentDatagramServer extends UDPServer {
+    class AgentDatagramServer extends answered(UDPServer, hooks) {
       static override address_family: number = init.address_family;
-      override shutdown(): Promise<void> {
-        return hooks.shutdown();
-      }
-      override handle_error(r: unknown, a: Address, e: unknown): void {
-        hooks.handle_error(r, a, e);
-      }
-      override verify_request(
-        r: unknown,
-        a: Address,
-      ): boolean | Promise<boolean> {
-        return hooks.verify_request(r, a);
-      }
     }
     named(AgentDatagramServer, init.label);
     server = new AgentDatagramServer(
@@ -125,7 +135,7 @@ export async function stand_in(
     ) as unknown as Socket;
   } else {
     const listen = init.mode === "listen";
-    class AgentStreamServer extends TCPServer {
+    class AgentStreamServer extends answered(TCPServer, hooks) {
       static override address_family: number = init.address_family;
       static override allow_reuse_address: boolean = init.allow_reuse_address;
       static override request_queue_size: number = init.request_queue_size;
@@ -139,18 +149,6 @@ export async function stand_in(
       }
       override process_request(request: Socket, addr: Address): void {
         tasks.start(this, request, addr);
-      }
-      override shutdown(): Promise<void> {
-        return hooks.shutdown();
-      }
-      override handle_error(r: Socket, a: Address, e: unknown): void {
-        hooks.handle_error(r, a, e);
-      }
-      override verify_request(
-        r: Socket,
-        a: Address,
-      ): boolean | Promise<boolean> {
-        return hooks.verify_request(r, a);
       }
     }
     named(AgentStreamServer, init.label);
