@@ -15,14 +15,17 @@ const PERMISSIONS = [
   "import",
 ] as const;
 
-// Granted in full: a grant with a deny list reads "granted" too, but
-// `partial`, and its deny list cannot be read back.
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
+/**
+ * Granted in full: a grant with a deny list reads "granted" too, but
+ * `partial`, and its deny list cannot be read back.
+ */
+export function granted(descriptor: Deno.PermissionDescriptor): boolean {
   const status = Deno.permissions.querySync(descriptor);
   return status.state === "granted" && status.partial !== true;
 }
 
-function path_of(url: string): string | null {
+/** The path of a file: URL, else null. */
+export function path_of(url: string): string | null {
   const u = new URL(url);
   return u.protocol === "file:" ? decodeURIComponent(u.pathname) : null;
 }

@@ -1,17 +1,7 @@
 // The flags that make a forked child resolve modules as its parent does:
 // Deno looks for deno.json from the entry file's folder up, and a child's
 // entry file lives in the library, not in the user's project.
-
-// Granted in full (a grant with a deny list reads "granted" but partial).
-function whole(descriptor: Deno.PermissionDescriptor): boolean {
-  const status = Deno.permissions.querySync(descriptor);
-  return status.state === "granted" && status.partial !== true;
-}
-
-function path_of(url: string): string | null {
-  const u = new URL(url);
-  return u.protocol === "file:" ? decodeURIComponent(u.pathname) : null;
-}
+import { granted, path_of } from "./_permissions.ts";
 
 // Flags of the parent's command line that decide how modules resolve, and
 // whether each takes its value as the next argument when not given `=`.
@@ -57,7 +47,7 @@ const WITH_VALUE: ReadonlySet<string> = new Set([
 // The parent's own command line, readable only with --allow-all.
 function own_command_line(): string[] | null {
   const path = "/proc/self/cmdline";
-  if (!whole({ name: "read", path })) return null;
+  if (!granted({ name: "read", path })) return null;
   try {
     const text = Deno.readTextFileSync(path);
     return text.split("\0").filter((arg) => arg !== "");
@@ -116,7 +106,7 @@ export function discovered_config(
   for (let depth = 0; depth < 256; depth++) {
     for (const name of CONFIG_NAMES) {
       const path = `${dir === "/" ? "" : dir}/${name}`;
-      if (!whole({ name: "read", path })) return undefined;
+      if (!granted({ name: "read", path })) return undefined;
       try {
         if (Deno.statSync(path).isFile) return path;
       } catch {
