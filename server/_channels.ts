@@ -64,8 +64,8 @@ export class WorkerChannel implements Channel {
   }
 }
 
-/** How long a child whose stdout ended may take to exit on its own. */
-const EXIT_GRACE_MS = 1000;
+/** How long a child whose stdout ended or broke may take to exit itself. */
+const EXIT_GRACE_MS = 500;
 
 // Whether `status` settles within `ms`.
 async function exits_within(
@@ -121,10 +121,9 @@ export class ChildChannel implements Channel {
       } catch (error) {
         why = error instanceof Error ? error.message : String(error);
       }
-      // A child that exits closes its stdout just before its status comes.
-      if (why === null && await exits_within(child.status, EXIT_GRACE_MS)) {
-        return;
-      }
+      // A child that exits (or is killed mid-frame) closes its stdout just
+      // before its status comes: then the status says why.
+      if (await exits_within(child.status, EXIT_GRACE_MS)) return;
       // Once the stream ended or broke (a handler wrote to Deno.stdout, say)
       // the child can send nothing more: end it, so the pool replaces it,
       // rather than keep a deaf child that gets requests.
