@@ -16,18 +16,6 @@ import {
   WINDOW,
 } from "./_protocol.ts";
 
-/**
- * Listeners each TCP agent opens on the port. The kernel spreads new
- * connections evenly over every listener of the port, the main thread's
- * included, whose share goes the slower relayed way: more listeners per
- * agent make that share 1 / (LISTENERS_PER_AGENT * agents + 1). A relayed
- * connection cost about 680 µs of server CPU against about 160 µs for one
- * an agent accepts (bench/main.ts, cps), so 32 keep the relay's share of
- * the cost small (1/65 of the connections with 2 agents); each listener
- * adds one idle wake-up per poll interval.
- */
-const LISTENERS_PER_AGENT = 32;
-
 /** How an agent talks to the main thread. */
 export interface AgentPort {
   post(msg: FromAgent): void;
@@ -202,7 +190,7 @@ async function start_agent(
     if (serving === null && init.mode === "listen") {
       if (listeners.length === 0) {
         try {
-          for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
+          for (let i = 0; i < Math.max(1, init.listeners); i++) {
             const one = i === 0 ? server : make_listener();
             listeners.push(one);
             (one as unknown as TCPServer).server_bind();

@@ -35,6 +35,18 @@ const RESTART_BASE_MS = 100;
 const RESTART_CAP_MS = 5_000;
 /** An agent that ran this long before it stopped did not crash early. */
 const STABLE_MS = 10_000;
+/**
+ * Listeners the agents of a TCP server open on its port, all together. The
+ * kernel spreads new connections evenly over every listener of the port, the
+ * main thread's included, whose share goes the slower relayed way: a relayed
+ * connection cost about 680 µs of server CPU against about 160 µs for one an
+ * agent accepts (bench/main.ts, cps), so 64 make that share 1/65. Each agent
+ * opens its part (at least 1, at most MAX_LISTENERS), so a big pool holds no
+ * thousands of descriptors; each listener wakes once per poll interval.
+ */
+const LISTENERS = 64;
+/** The most listeners one agent opens. */
+const MAX_LISTENERS = 32;
 /** How long an agent may take to load the handler and listen. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -108,7 +120,10 @@ export class Pool {
   /** Starts `size` agents once; resolves when each is ready (listening). */
   start(
     size: number,
-    init: Omit<AgentInit, "module" | "name" | "mode" | "kind" | "label">,
+    init: Omit<
+      AgentInit,
+      "module" | "name" | "mode" | "kind" | "label" | "listeners"
+    >,
   ): Promise<void> {
     if (this.#closing) {
       return Promise.reject(
@@ -124,6 +139,10 @@ export class Pool {
       name: this.#options.spec.name,
       kind: this.#options.kind,
       label: this.#options.label,
+      listeners: Math.max(
+        1,
+        Math.min(MAX_LISTENERS, Math.ceil(LISTENERS / size)),
+      ),
     };
     const agents: Agent[] = [];
     for (let i = 0; i < size; i++) agents.push(this.#spawn());

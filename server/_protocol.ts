@@ -152,6 +152,8 @@ export interface AgentInit {
   kind: string;
   /** The server class's name, for what the agent logs. */
   label: string;
+  /** How many listeners a TCP agent opens on the port. */
+  listeners: number;
   /** A worker's cell for its count of running handlers, shared with the pool. */
   counter?: SharedArrayBuffer;
 }
