@@ -85,13 +85,21 @@ export class Pairs {
         continue;
       }
       // Accepted before its connecting end asked, or a stranger's: keep a
-      // bounded few, dropping the oldest.
+      // bounded few, dropping the oldest. An address seen again means the
+      // one kept before was a stranger's whose port is free again.
+      // Nothing awaits before the set: pair() looks here right after its
+      // connect, and would otherwise wait for an end already accepted.
+      const stale = this.#unclaimed.get(key);
+      this.#unclaimed.delete(key);
       this.#unclaimed.set(key, sock);
+      let oldest: Socket | undefined;
       if (this.#unclaimed.size > UNCLAIMED) {
-        const [oldest, old] = this.#unclaimed.entries().next().value!;
-        this.#unclaimed.delete(oldest);
-        await old.close();
+        const [first, old] = this.#unclaimed.entries().next().value!;
+        this.#unclaimed.delete(first);
+        oldest = old;
       }
+      await stale?.close();
+      await oldest?.close();
     }
   }
 
