@@ -1,10 +1,11 @@
 // The agent side of a threaded or forking server: what runs in each Web
 // Worker or child Deno process, behind a port to the main thread.
-import { type Address, SHUT_WR, type Socket, socketpair } from "../net/mod.ts";
+import { type Address, SHUT_WR, type Socket } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
 import type { TCPServer } from "./stream.ts";
 import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
+import { Pairs } from "./_pairs.ts";
 import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
@@ -12,15 +13,8 @@ import {
   type FromAgent,
   to_info,
   type ToAgent,
+  WINDOW,
 } from "./_protocol.ts";
-
-/**
- * Listeners each TCP agent opens on the port. The kernel spreads new
- * connections evenly over every listener of the port, the main thread's
- * included, whose share goes the slower relayed way: more listeners per
- * agent make that share 1 / (LISTENERS_PER_AGENT * agents + 1).
- */
-const LISTENERS_PER_AGENT = 8;
 
 /** How an agent talks to the main thread. */
 export interface AgentPort {
@@ -34,6 +28,10 @@ export interface AgentPort {
 interface AgentRelay {
   outer: Promise<Socket | null>;
   writes: Promise<void>;
+  /** The handler's bytes posted but not yet acked by the main thread. */
+  in_flight: number;
+  /** Wakes the pump waiting for acks. */
+  wake: (() => void) | null;
 }
 
 /** Runs an agent: waits for "init", then serves until "stop". */
@@ -71,9 +69,16 @@ async function start_agent(
     );
   }
   const handler = cls as never;
-  const tasks = new Tasks((n) => port.post({ t: "count", n }));
+  const shared = init.counter !== undefined
+    ? new Int32Array(init.counter)
+    : null;
+  const tasks = new Tasks((n) => {
+    if (shared !== null) Atomics.store(shared, 0, n);
+    else port.post({ t: "count", n });
+  });
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
+  const pairs = new Pairs();
   const verifies = new Map<number, (ok: boolean) => void>();
   const stops: (() => void)[] = [];
   const pumps = new Set<number>();
@@ -131,11 +136,17 @@ async function start_agent(
   port.post({ t: "ready" });
 
   const open = (cid: number, addr: Address) => {
+    const relay: AgentRelay = {
+      outer: Promise.resolve(null),
+      writes: Promise.resolve(),
+      in_flight: 0,
+      wake: null,
+    };
     // Data may arrive before the pair exists: writes wait on `outer`.
-    const outer = (async (): Promise<Socket | null> => {
+    relay.outer = (async (): Promise<Socket | null> => {
       let pair: [Socket, Socket];
       try {
-        pair = await socketpair();
+        pair = await pairs.pair();
       } catch (error) {
         port.post({ t: "error", cid, addr, error: to_info(error) });
         port.post({ t: "close", cid });
@@ -148,15 +159,22 @@ async function start_agent(
       void (async () => {
         try {
           for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+            // A client that stops reading stops the acks: the handler's
+            // writes then wait in the socket pair, not in memory.
+            while (relay.in_flight >= WINDOW) {
+              await new Promise<void>((resolve) => relay.wake = resolve);
+              relay.wake = null;
+            }
             const data = await outer.recv(CHUNK);
             if (data.length === 0) break;
+            relay.in_flight += data.length;
             port.post({ t: "data", cid, data });
           }
         } catch {
           // The handler's side reset: the relay ends here.
         }
         // Replies to data the handler never read are not owed: stop waiting.
-        await relays.get(cid)?.writes;
+        await relay.writes;
         port.post({ t: "close", cid });
         relays.delete(cid);
         await outer.close();
@@ -165,14 +183,14 @@ async function start_agent(
       })();
       return outer;
     })();
-    relays.set(cid, { outer, writes: Promise.resolve() });
+    relays.set(cid, relay);
   };
 
   const serve = async (poll: number) => {
     if (serving === null && init.mode === "listen") {
       if (listeners.length === 0) {
         try {
-          for (let i = 0; i < LISTENERS_PER_AGENT; i++) {
+          for (let i = 0; i < Math.max(1, init.listeners); i++) {
             const one = i === 0 ? server : make_listener();
             listeners.push(one);
             (one as unknown as TCPServer).server_bind();
@@ -199,6 +217,7 @@ async function start_agent(
       await new Promise<void>((resolve) => pumps_idle = resolve);
       pumps_idle = null;
     }
+    await pairs.close();
     port.post({ t: "drained" });
     port.exit();
   };
@@ -248,6 +267,13 @@ async function start_agent(
             port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
           }
         });
+        break;
+      }
+      case "ack": {
+        const relay = relays.get(msg.cid);
+        if (relay === undefined) break;
+        relay.in_flight -= msg.n;
+        relay.wake?.();
         break;
       }
       case "dgram":

@@ -1,7 +1,12 @@
 // The transports to one agent, main side: a Web Worker, or a child Deno
 // process that speaks frames on its stdin and stdout.
 import { FrameWriter, read_frames } from "./_frames.ts";
-import type { AgentExit, FromAgent, ToAgent } from "./_protocol.ts";
+import {
+  type AgentExit,
+  type FromAgent,
+  is_from_agent,
+  type ToAgent,
+} from "./_protocol.ts";
 
 /** One agent as the pool sees it. */
 export interface Channel {
@@ -59,12 +64,33 @@ export class WorkerChannel implements Channel {
   }
 }
 
+/** How long a child whose stdout ended or broke may take to exit itself. */
+const EXIT_GRACE_MS = 500;
+
+// Whether `status` settles within `ms`.
+async function exits_within(
+  status: Promise<Deno.CommandStatus>,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([status.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class ChildChannel implements Channel {
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #frames: FrameWriter<ToAgent>;
   #reading: Promise<void>;
   #ended = false;
+  /** Why the parent ended the child, when it did so on its own. */
+  #broken: string | null = null;
   readonly gone: Promise<string>;
   readonly pid: number;
 
@@ -80,18 +106,38 @@ export class ChildChannel implements Channel {
     this.#writer = child.stdin.getWriter();
     this.#frames = new FrameWriter(this.#writer);
     this.#reading = (async () => {
+      let why: string | null = null;
       try {
-        for await (const msg of read_frames<FromAgent>(child.stdout)) {
+        for await (const msg of read_frames<unknown>(child.stdout)) {
+          if (!is_from_agent(msg)) {
+            throw new TypeError(
+              `Cannot read message: unknown kind ${
+                JSON.stringify((msg as { t?: unknown } | null)?.t)
+              }`,
+            );
+          }
           if (!this.#ended) on_message(msg);
         }
-      } catch {
-        // A broken pipe means the child is gone; status says how.
+      } catch (error) {
+        why = error instanceof Error ? error.message : String(error);
+      }
+      // A child that exits (or is killed mid-frame) closes its stdout just
+      // before its status comes: then the status says why.
+      if (await exits_within(child.status, EXIT_GRACE_MS)) return;
+      // Once the stream ended or broke (a handler wrote to Deno.stdout, say)
+      // the child can send nothing more: end it, so the pool replaces it,
+      // rather than keep a deaf child that gets requests.
+      why ??= "it closed its stdout";
+      if (!this.#ended) {
+        this.#broken = `its frame stream broke: ${why}`;
+        this.#signal();
       }
     })();
     this.gone = this.#child.status.then(async (status) => {
       this.#ended = true;
       await this.#reading;
       await this.#writer.close().catch(() => {});
+      if (this.#broken !== null) return this.#broken;
       return status.signal !== null
         ? `it was killed by ${status.signal}`
         : `it exited with code ${status.code}`;
@@ -103,14 +149,16 @@ export class ChildChannel implements Channel {
     this.#frames.write(msg);
   }
 
-  async kill(): Promise<void> {
-    if (!this.#ended) {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // It exited meanwhile.
-      }
+  #signal(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // It exited meanwhile.
     }
+  }
+
+  async kill(): Promise<void> {
+    if (!this.#ended) this.#signal();
     await this.gone;
   }
 }

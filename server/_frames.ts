@@ -114,6 +114,11 @@ class StreamReceiver implements MsgReceiver {
     return true;
   }
 
+  /** Lets go of the stream, so a reader that stops early leaks nothing. */
+  cancel(): Promise<void> {
+    return this.#reader.cancel().catch(() => {});
+  }
+
   async recv(bufsize: number): Promise<Uint8Array> {
     if (!await this.#fill()) return EMPTY;
     const out = this.#chunk.subarray(0, bufsize);
@@ -141,14 +146,20 @@ export async function* read_frames<T>(
   stream: ReadableStream<Uint8Array>,
 ): AsyncGenerator<T> {
   const source = new StreamReceiver(stream);
-  for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
-    const head = await recv_msg(source, LIMIT);
-    if (head === null) return;
-    const msg = JSON.parse(decoder.decode(head));
-    if (msg.data === true) {
-      msg.data = await recv_msg(source, LIMIT);
-      if (msg.data === null) throw new IncompleteMessageError("header", 0, 4);
+  try {
+    for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+      const head = await recv_msg(source, LIMIT);
+      if (head === null) return;
+      const msg = JSON.parse(decoder.decode(head));
+      if (msg.data === true) {
+        msg.data = await recv_msg(source, LIMIT);
+        if (msg.data === null) {
+          throw new IncompleteMessageError("header", 0, 4);
+        }
+      }
+      yield msg;
     }
-    yield msg;
+  } finally {
+    await source.cancel();
   }
 }

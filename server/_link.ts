@@ -20,9 +20,15 @@ export class Agent {
   readonly id: number;
   readonly channel: Channel;
   readonly relays = new Map<number, Relay>();
+  /** When it was started (performance.now()), for the restart backoff. */
+  readonly born: number = performance.now();
   dgrams = 0;
-  /** Handlers running in the agent, as it last reported. */
-  count = 0;
+  /**
+   * Where a worker stores how many handlers run in it: threads share
+   * memory, so counting costs no message. Null for a child, which reports.
+   */
+  readonly shared: Int32Array | null;
+  #count = 0;
   ready: Promise<void>;
   serving_ack: { resolve: () => void; reject: (error: Error) => void } | null =
     null;
@@ -32,10 +38,25 @@ export class Agent {
   drained: (() => void) | null = null;
   dgram_room: (() => void) | null = null;
 
-  constructor(id: number, channel: Channel, ready: Promise<void>) {
+  constructor(
+    id: number,
+    channel: Channel,
+    ready: Promise<void>,
+    shared: Int32Array | null = null,
+  ) {
     this.id = id;
     this.channel = channel;
     this.ready = ready;
+    this.shared = shared;
+  }
+
+  /** Handlers running in the agent, as it last stored or reported. */
+  get count(): number {
+    return this.shared !== null ? Atomics.load(this.shared, 0) : this.#count;
+  }
+
+  set count(n: number) {
+    this.#count = n;
   }
 
   get load(): number {

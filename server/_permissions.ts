@@ -3,33 +3,41 @@ import type { Address } from "../net/mod.ts";
 import type { HandlerSpec } from "./_locate.ts";
 import type { AgentMode } from "./_protocol.ts";
 
+// `run` is left out on purpose: handlers need no subprocesses, and a child
+// that may start processes could start one with every permission.
 const PERMISSIONS = [
   "read",
   "write",
   "net",
   "env",
-  "run",
   "sys",
   "ffi",
   "import",
 ] as const;
 
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
-  return Deno.permissions.querySync(descriptor).state === "granted";
+/**
+ * Granted in full: a grant with a deny list reads "granted" too, but
+ * `partial`, and its deny list cannot be read back.
+ */
+export function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  const status = Deno.permissions.querySync(descriptor);
+  return status.state === "granted" && status.partial !== true;
 }
 
-function path_of(url: string): string | null {
+/** The path of a file: URL, else null. */
+export function path_of(url: string): string | null {
   const u = new URL(url);
   return u.protocol === "file:" ? decodeURIComponent(u.pathname) : null;
 }
 
 /**
  * The permission flags of a forked child: never broader than the parent's.
- * A permission the parent holds unscoped is passed unscoped. A scoped one
- * cannot be read back, so the child gets only the scopes it needs and the
- * parent provably has: read for the library and the handler module, net
- * for the server's own host:port (TCP children listen there) and for
- * 127.0.0.1 (relayed connections reach the handler over a loopback pair).
+ * A permission the parent holds in full is passed in full. A scoped one,
+ * or one with a deny list, cannot be read back, so the child gets only the
+ * scopes it needs that the parent provably holds in full: read for the
+ * library, the handler module and its folder, net for the server's own host:port (TCP
+ * children listen there) and for 127.0.0.1 (relayed connections reach the
+ * handler over a loopback pair). `--allow-run` is never passed.
  */
 export function child_flags(
   spec: HandlerSpec,
@@ -46,7 +54,9 @@ export function child_flags(
     if (name === "read") {
       const library = path_of(new URL("../", import.meta.url).href);
       const module = path_of(spec.module);
-      for (const path of [library, module]) {
+      // The module's folder too, for its own imports, when held in full.
+      const folder = module?.slice(0, module.lastIndexOf("/")) ?? null;
+      for (const path of [library, module, folder]) {
         if (path !== null && granted({ name: "read", path })) scopes.push(path);
       }
     } else if (name === "net") {

@@ -16,6 +16,7 @@ import { Agent, type Relay } from "./_link.ts";
 import { Replies } from "./_replies.ts";
 import type { HandlerSpec } from "./_locate.ts";
 import { child_flags } from "./_permissions.ts";
+import { child_resolution } from "./_resolution.ts";
 import {
   type AgentInit,
   type AgentMode,
@@ -23,12 +24,29 @@ import {
   EMPTY,
   from_info,
   type FromAgent,
+  WINDOW,
 } from "./_protocol.ts";
 
-/** Bytes a relayed stream may have in flight each way before it waits. */
-const WINDOW = 1024 * 1024;
 /** Datagrams an agent may have in flight before the server stops reading. */
 const DGRAM_IN_FLIGHT = 256;
+/** The wait before the second restart in a row of agents that crash early. */
+const RESTART_BASE_MS = 100;
+/** The longest wait before a restart: each early crash doubles it up to this. */
+const RESTART_CAP_MS = 5_000;
+/** An agent that ran this long before it stopped did not crash early. */
+const STABLE_MS = 10_000;
+/**
+ * Listeners the agents of a TCP server open on its port, all together. The
+ * kernel spreads new connections evenly over every listener of the port, the
+ * main thread's included, whose share goes the slower relayed way: a relayed
+ * connection cost about 680 µs of server CPU against about 160 µs for one an
+ * agent accepts (bench/main.ts, cps), so 64 make that share 1/65. Each agent
+ * opens its part (at least 1, at most MAX_LISTENERS), so a big pool holds no
+ * thousands of descriptors; each listener wakes once per poll interval.
+ */
+const LISTENERS = 64;
+/** The most listeners one agent opens. */
+const MAX_LISTENERS = 32;
 /** How long an agent may take to load the handler and listen. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -68,6 +86,10 @@ export class Pool {
   #closing = false;
   #relays = new Set<Promise<void>>();
   #replacing = new Set<Promise<void>>();
+  /** Early crashes in a row, for the restart backoff. */
+  #crashes = 0;
+  /** Restarts waiting out their backoff; server_close() ends them. */
+  #backoffs = new Set<() => void>();
   #retiring = new Set<Agent>();
   #replies: Replies;
 
@@ -98,7 +120,10 @@ export class Pool {
   /** Starts `size` agents once; resolves when each is ready (listening). */
   start(
     size: number,
-    init: Omit<AgentInit, "module" | "name" | "mode" | "kind" | "label">,
+    init: Omit<
+      AgentInit,
+      "module" | "name" | "mode" | "kind" | "label" | "listeners"
+    >,
   ): Promise<void> {
     if (this.#closing) {
       return Promise.reject(
@@ -114,6 +139,10 @@ export class Pool {
       name: this.#options.spec.name,
       kind: this.#options.kind,
       label: this.#options.label,
+      listeners: Math.max(
+        1,
+        Math.min(MAX_LISTENERS, Math.ceil(LISTENERS / size)),
+      ),
     };
     const agents: Agent[] = [];
     for (let i = 0; i < size; i++) agents.push(this.#spawn());
@@ -154,6 +183,7 @@ export class Pool {
           ...(typeof Deno.listenDatagram === "function"
             ? ["--unstable-net"]
             : []),
+          ...child_resolution(),
           ...child_flags(
             this.#options.spec,
             this.#options.mode,
@@ -163,7 +193,17 @@ export class Pool {
         ],
         on_message,
       );
-    const agent = new Agent(id, channel, ready);
+    // A worker shares its handler count through memory: no message per
+    // request. A child reports it.
+    const counter = this.#options.kind === "worker"
+      ? new SharedArrayBuffer(4)
+      : undefined;
+    const agent = new Agent(
+      id,
+      channel,
+      ready,
+      counter !== undefined ? new Int32Array(counter) : null,
+    );
     ref.agent = agent;
     this.#agents.add(agent);
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
@@ -186,7 +226,10 @@ export class Pool {
       on_fail(new Error(`Cannot start ${name}: ${reason}`));
       this.#on_gone(agent, reason);
     });
-    channel.post({ t: "init", init: this.#init! });
+    channel.post({
+      t: "init",
+      init: counter !== undefined ? { ...this.#init!, counter } : this.#init!,
+    });
     return agent;
   }
 
@@ -213,12 +256,18 @@ export class Pool {
       case "count":
         agent.count = msg.n;
         break;
-      case "failed":
-        // A start failure is not a crash to recover from: no replacement.
+      case "failed": {
+        // A start failure is not a crash to recover from: no replacement,
+        // and a log line for a program that does not await serving.
         this.#agents.delete(agent);
-        on_fail(from_info(msg.error));
+        const error = from_info(msg.error);
+        console.error(
+          `${this.#options.label}: ${this.#options.kind} ${agent.id} cannot start: ${error.message}; not starting another`,
+        );
+        on_fail(error);
         void agent.channel.kill();
         break;
+      }
       case "paused":
         agent.paused?.();
         agent.paused = null;
@@ -230,7 +279,11 @@ export class Pool {
       case "data": {
         const relay = agent.relays.get(msg.cid);
         const { data } = msg;
-        if (relay === undefined) break;
+        if (relay === undefined) {
+          // Acked all the same: the agent's pump waits for its window.
+          agent.channel.post({ t: "ack", cid: msg.cid, n: data.length });
+          break;
+        }
         relay.writes = relay.writes.then(async () => {
           if (!relay.broken) {
             try {
@@ -335,19 +388,44 @@ export class Pool {
     const lost = agent.relays.size;
     for (const relay of agent.relays.values()) relay.finish();
     if (!was || this.#closing) return;
+    // Agents that crash soon after they start would restart in a hot loop:
+    // each early crash doubles the wait before the next start.
+    if (performance.now() - agent.born >= STABLE_MS) this.#crashes = 0;
+    const wait = this.#crashes === 0
+      ? 0
+      : Math.min(RESTART_CAP_MS, RESTART_BASE_MS * 2 ** (this.#crashes - 1));
+    this.#crashes++;
     console.error(
       `${this.#options.label}: ${this.#options.kind} ${agent.id} stopped (${reason}); ${
         lost > 0 ? `closed its ${lost} relayed connection(s), ` : ""
-      }starting another`,
+      }starting another ${wait > 0 ? `in ${wait} ms` : "at once"}`,
     );
     if (this.#starting === null) return;
-    const next = this.#spawn();
-    const replacing: Promise<void> = next.ready.then(() => {
-      if (this.#serving && this.#agents.has(next)) return this.#resume(next);
-    }).catch((error) => {
+    // Without a wait the replacement starts now, before the caller goes on.
+    const replacing: Promise<void> = (async () => {
+      if (wait > 0 && !await this.#backoff(wait)) return;
+      if (this.#closing || this.#starting === null) return;
+      const next = this.#spawn();
+      await next.ready;
+      if (this.#serving && this.#agents.has(next)) await this.#resume(next);
+    })().catch((error) => {
       console.error(error);
     }).finally(() => this.#replacing.delete(replacing));
     this.#replacing.add(replacing);
+  }
+
+  // Resolves true after `ms`, or false at once when the pool closes.
+  #backoff(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const end = (waited: boolean) => {
+        clearTimeout(timer);
+        this.#backoffs.delete(cancel);
+        resolve(waited);
+      };
+      const cancel = () => end(false);
+      const timer = setTimeout(() => end(true), ms);
+      this.#backoffs.add(cancel);
+    });
   }
 
   // Lets a listening agent accept; resolves once it listens.
@@ -485,6 +563,7 @@ export class Pool {
   async close(wait: boolean, daemon: boolean): Promise<void> {
     this.#closing = true;
     this.#serving = false;
+    for (const cancel of [...this.#backoffs]) cancel();
     await Promise.allSettled(this.#replacing);
     const agents = [...this.#agents];
     if (daemon) {

@@ -102,6 +102,37 @@ export type FromAgent =
   /** A handler called the server's shutdown(). */
   | { t: "shutdown" };
 
+// Every kind an agent may send: a new kind left out here fails deno check.
+const FROM_AGENT: Record<FromAgent["t"], true> = {
+  ready: true,
+  serving: true,
+  serve_failed: true,
+  failed: true,
+  count: true,
+  paused: true,
+  drained: true,
+  data: true,
+  ack: true,
+  close: true,
+  done: true,
+  sendto: true,
+  error: true,
+  verify: true,
+  shutdown: true,
+};
+
+/**
+ * Whether a decoded frame is a message an agent may send. Only its kind is
+ * checked: a frame from our own agent code has the fields its kind needs,
+ * and what else a broken stream yields fails this or the framing first.
+ */
+export function is_from_agent(msg: unknown): msg is FromAgent {
+  const t = typeof msg === "object" && msg !== null
+    ? (msg as { t?: unknown }).t
+    : undefined;
+  return typeof t === "string" && Object.hasOwn(FROM_AGENT, t);
+}
+
 /** What a worker says as a handler ends it (its event would be lost). */
 export interface AgentExit {
   t: "exit";
@@ -121,6 +152,10 @@ export interface AgentInit {
   kind: string;
   /** The server class's name, for what the agent logs. */
   label: string;
+  /** How many listeners a TCP agent opens on the port. */
+  listeners: number;
+  /** A worker's cell for its count of running handlers, shared with the pool. */
+  counter?: SharedArrayBuffer;
 }
 
 /** What `error` becomes to cross to the other side. */
@@ -193,5 +228,7 @@ export function from_info(info: ErrorInfo): Error {
 
 /** An empty payload. */
 export const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+/** Bytes a relayed stream may have in flight each way before it waits. */
+export const WINDOW = 1024 * 1024;
 /** Relay read size. */
 export const CHUNK = 64 * 1024;

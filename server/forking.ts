@@ -1,25 +1,38 @@
 /**
  * Forking servers: handlers run in a pool of child Deno processes, as
- * Python's `ForkingMixIn`, `ForkingTCPServer` and `ForkingUDPServer`. Each
- * child runs `server/_child.ts` under `Deno.execPath()` and imports the
- * handler module by URL, as a worker of the threaded servers does (see
+ * Python's `ForkingMixIn`, `ForkingTCPServer`, `ForkingUDPServer`,
+ * `ForkingUnixStreamServer` and `ForkingUnixDatagramServer`. Each child
+ * runs `server/_child.ts` under `Deno.execPath()` and imports the handler
+ * module by URL, as a worker of the threaded servers does (see
  * `threading.ts` for how requests cross and how the handler is found).
  * Messages go as frames over the child's stdin and stdout, so what a
- * handler prints with `console.log` goes to stderr.
+ * handler prints with `console.log` goes to stderr; a child whose frame
+ * stream breaks (a handler writes to `Deno.stdout`, say) is killed and
+ * replaced, and the reason logged.
  *
  * Permissions: a child never gets broader permissions than its parent. A
- * permission the parent holds unscoped is passed unscoped; a scoped grant
- * cannot be read back, so the child gets only the scopes it needs that
- * `Deno.permissions.querySync` proves the parent holds: `--allow-read` for
- * the library and the handler module, `--allow-net` for the server's own
- * `host:port` (TCP children listen there) and `127.0.0.1` (relayed
- * connections reach the handler over a loopback pair). Anything else a
- * handler needs must be granted unscoped to the parent. The parent needs
- * `--allow-run` for `Deno.execPath()`. A child ends when its stdin closes,
- * so none outlives its parent. Children run `deno run --no-prompt` (plus
- * `--unstable-net` when the parent has it) from the parent's working
- * folder, so Deno finds the same deno.json there; other flags of the
- * parent (an explicit `--config`, `--import-map`, V8 flags) are not passed.
+ * permission the parent holds in full is passed in full. A scoped grant,
+ * or one with a deny list (`--allow-read --deny-read=...`), cannot be read
+ * back, so the child gets only the scopes it needs that
+ * `Deno.permissions.querySync` proves the parent holds in full:
+ * `--allow-read` for the library, the handler module and its folder,
+ * `--allow-net` for the server's own `host:port` (TCP children listen
+ * there) and `127.0.0.1` (relayed connections reach the handler over a
+ * loopback pair). Anything else a handler needs must be granted in full to
+ * the parent. A child never gets `--allow-run`; the parent needs it for
+ * `Deno.execPath()`. A child ends when its stdin closes, so none outlives
+ * its parent.
+ *
+ * Module resolution: children run `deno run --no-prompt` (plus
+ * `--unstable-net` when the parent has it) with the configuration Deno
+ * found for the parent's main module (`--config` with its deno.json, or
+ * `--no-config`), so a handler that imports through the project's import
+ * map loads in the child too. When the parent's command line can be read
+ * (it needs `--allow-all`), its own resolution flags are passed as given
+ * (`--config`, `--import-map`, `--lock`, `--frozen`, `--cached-only`, ...);
+ * otherwise such flags on the parent's command line are not seen. A child
+ * that cannot load the handler is logged and not restarted; one that
+ * crashes is restarted after a wait that doubles with each early crash.
  *
  * What every forking server shares. The constructor takes
  * `(server_address, RequestHandlerClass, bind_and_activate = true)` as its
@@ -73,9 +86,9 @@
  */
 import type { Socket } from "../net/mod.ts";
 import type { ServerConstructor } from "./base.ts";
-import { UDPServer } from "./datagram.ts";
+import { UDPServer, UnixDatagramServer } from "./datagram.ts";
 import type { DatagramRequest } from "./handlers.ts";
-import { TCPServer } from "./stream.ts";
+import { TCPServer, UnixStreamServer } from "./stream.ts";
 import { POOL, pooled, type PooledStatics } from "./_pooled.ts";
 import { ready_made, type ReadyMade } from "./_ready_made.ts";
 
@@ -190,6 +203,16 @@ const /** @internal */ ForkingUDPBase: Forking<
   UDPServer,
   DatagramRequest
 > = ready_made(ForkingMixIn(UDPServer));
+const /** @internal */ ForkingUnixStreamBase: Forking<
+  typeof UnixStreamServer,
+  UnixStreamServer,
+  Socket
+> = ready_made(ForkingMixIn(UnixStreamServer));
+const /** @internal */ ForkingUnixDatagramBase: Forking<
+  typeof UnixDatagramServer,
+  UnixDatagramServer,
+  DatagramRequest
+> = ready_made(ForkingMixIn(UnixDatagramServer));
 
 /**
  * {@linkcode TCPServer} whose handlers run in a pool of child Deno
@@ -262,4 +285,89 @@ export class ForkingTCPServer extends ForkingTCPBase
  * ```
  */
 export class ForkingUDPServer extends ForkingUDPBase
+  implements ForkingMixInServer {}
+
+/**
+ * {@linkcode UnixStreamServer} whose handlers run in a pool of child Deno
+ * processes (`ForkingMixIn` over it), with the members of
+ * {@linkcode ForkingMixInServer}, as Python's `ForkingUnixStreamServer`.
+ * The parent accepts each connection and relays its bytes to the least
+ * busy child, where the handler gets a loopback socket pair's end as
+ * `request` (so the child needs `--allow-net=127.0.0.1`). The module doc
+ * says how the handler is found, which permissions a child gets and where
+ * the hooks run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net --allow-read --allow-write --allow-run echo.ts
+ * import { ForkingUnixStreamServer, StreamRequestHandler } from "@pysock/pysock/server";
+ * import { AF_UNIX, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends StreamRequestHandler {
+ *   override async handle() {
+ *     for await (const line of this.rfile) await this.wfile.write(line);
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   const dir = await Deno.makeTempDir();
+ *   {
+ *     await using server = new ForkingUnixStreamServer(`${dir}/s.sock`, Echo);
+ *     const serving = server.serve_forever(0.05);
+ *     await using client = socket(AF_UNIX);
+ *     await client.connect(`${dir}/s.sock`);
+ *     await client.sendall("hi\n");
+ *     assert.equal(new TextDecoder().decode(await client.recv(10)), "hi\n");
+ *     await client.close();
+ *     await server.shutdown();
+ *     await serving;
+ *   }
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class ForkingUnixStreamServer extends ForkingUnixStreamBase
+  implements ForkingMixInServer {}
+
+/**
+ * {@linkcode UnixDatagramServer} whose handlers run in a pool of child Deno
+ * processes (`ForkingMixIn` over it), with the members of
+ * {@linkcode ForkingMixInServer}, as Python's `ForkingUnixDatagramServer`.
+ * The parent receives each datagram and sends it to the least busy child;
+ * replies come back to the parent, which sends them (from an unbound
+ * socket: Deno cannot send on a Unix datagram socket while it receives).
+ * The module doc says how the handler is found and where the hooks run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // echo.ts: deno run --unstable-net --allow-net --allow-read --allow-write --allow-run echo.ts
+ * import { DatagramRequestHandler, ForkingUnixDatagramServer } from "@pysock/pysock/server";
+ * import { AF_UNIX, SOCK_DGRAM, socket } from "@pysock/pysock/net";
+ * import assert from "node:assert/strict";
+ *
+ * export class Echo extends DatagramRequestHandler {
+ *   override handle() {
+ *     this.wfile.write(this.rfile.read());
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   const dir = await Deno.makeTempDir();
+ *   {
+ *     await using server = new ForkingUnixDatagramServer(`${dir}/server.sock`, Echo);
+ *     const serving = server.serve_forever(0.05);
+ *     await using client = socket(AF_UNIX, SOCK_DGRAM);
+ *     client.bind(`${dir}/client.sock`);
+ *     await client.sendto("hi", `${dir}/server.sock`);
+ *     const [data] = await client.recvfrom(100);
+ *     assert.equal(new TextDecoder().decode(data), "hi");
+ *     await server.shutdown();
+ *     await serving;
+ *   }
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class ForkingUnixDatagramServer extends ForkingUnixDatagramBase
   implements ForkingMixInServer {}

@@ -14,8 +14,9 @@
  * reset by a listener going away while the server lives. What the main
  * listener accepts is relayed to the least busy worker: its bytes cross as
  * messages, and the handler gets one end of a loopback socket pair as
- * `request`. Each worker opens 8 listeners, so that relayed share is
- * 1 / (8 * max_workers + 1) of the connections. Datagram and Unix servers
+ * `request`. The workers open about 64 listeners in all (64 / max_workers
+ * each, from 1 to 32), so that relayed share is about 1/65 of the
+ * connections. Datagram and Unix servers
  * relay every request; Unix datagram replies leave from an unbound socket
  * (Deno cannot send on a Unix datagram socket while it receives).
  *

@@ -11,6 +11,7 @@ import {
 import { child_flags } from "../../server/_permissions.ts";
 import { Command, DatagramEcho, Echo } from "./fixtures/handlers.ts";
 import {
+  alive,
   capture_errors,
   delay,
   eventually,
@@ -27,16 +28,6 @@ function tcp(cls = Command, children = 2): ForkingTCPServer {
   const server = new ForkingTCPServer(["127.0.0.1", 0], cls);
   server.max_workers = children;
   return server;
-}
-
-// Whether a process with this PID exists (a zombie counts: not reaped).
-// Through kill -0: Deno reads /proc only with --allow-all.
-function alive(pid: number): boolean {
-  return new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    stdout: "null",
-    stderr: "null",
-  }).outputSync().success;
 }
 
 // PIDs whose parent is this process, from the process table (through ps:
@@ -248,24 +239,26 @@ Deno.test("ForkingMixIn makes a forking server of a custom class", async () => {
   await serving;
 });
 
-Deno.test("child_flags() passes unscoped grants as they are", () => {
+Deno.test("child_flags() passes grants held in full as they are, never run", () => {
   const flags = child_flags(
     { module: new URL("handlers.ts", fixtures).href, name: "Echo" },
     "listen",
     ["127.0.0.1", 8000],
   );
-  // Whatever this test process holds unscoped is passed on as it is.
-  const names = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
-  const held = names.filter((name) =>
-    Deno.permissions.querySync({ name }).state === "granted"
-  );
-  assert.ok(held.length >= 5, `unscoped grants here: ${held.join(",")}`);
+  // Whatever this test process holds in full is passed on as it is.
+  const names = ["read", "write", "net", "env", "sys", "ffi"] as const;
+  const held = names.filter((name) => {
+    const status = Deno.permissions.querySync({ name });
+    return status.state === "granted" && !status.partial;
+  });
+  assert.ok(held.length >= 4, `unscoped grants here: ${held.join(",")}`);
   for (const name of held) {
     assert.ok(flags.includes(`--allow-${name}`), name);
   }
   for (const name of names.filter((n) => !held.includes(n))) {
     assert.ok(!flags.includes(`--allow-${name}`), `${name} is not held`);
   }
+  assert.ok(!flags.some((flag) => flag.startsWith("--allow-run")));
 });
 
 Deno.test("ForkingTCPServer gives a child no permission its parent lacks", async () => {
@@ -287,7 +280,7 @@ Deno.test("ForkingTCPServer gives a child no permission its parent lacks", async
   assert.equal(all.code, 0, all.stderr);
   assert.equal(
     all.stdout.trim(),
-    "read=granted,write=granted,net=granted,env=granted,run=granted,sys=granted",
+    "read=granted,write=granted,net=granted,env=granted,run=prompt,sys=granted",
   );
 });
 

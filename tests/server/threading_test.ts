@@ -29,6 +29,7 @@ import {
 import {
   capture_errors,
   delay,
+  echo_every_byte,
   eventually,
   LineClient,
   two_agents,
@@ -437,24 +438,7 @@ Deno.test("ThreadingUnixStreamServer relays every byte both ways", async () => {
     );
     server.max_workers = 2;
     const serving = server.serve_forever(0.05);
-    const size = 4 * 1024 * 1024;
-    await Promise.all(Array.from({ length: 4 }, async (_, k) => {
-      const payload = new Uint8Array(size);
-      for (let i = 0; i < size; i++) payload[i] = (i * 31 + k) & 0xff;
-      await using c: Socket = socket(AF_UNIX);
-      await c.connect(`${dir}/s.sock`);
-      const sending = c.sendall(payload);
-      const back = new Uint8Array(size);
-      let at = 0;
-      while (at < size) {
-        const data = await c.recv(65536);
-        assert.ok(data.length > 0, `EOF after ${at} bytes`);
-        back.set(data, at);
-        at += data.length;
-      }
-      await sending;
-      assert.deepEqual(back, payload);
-    }));
+    await echo_every_byte(`${dir}/s.sock`, 4, 4 * 1024 * 1024);
     await server.shutdown();
     await serving;
   } finally {
