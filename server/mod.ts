@@ -32,6 +32,7 @@ export * from "./base.ts";
 export * from "./stream.ts";
 export * from "./datagram.ts";
 export * from "./handlers.ts";
+export * from "./files.ts";
 export * from "./selector.ts";
 export * from "./threading.ts";
 export * from "./forking.ts";
