@@ -193,8 +193,17 @@ async function start_agent(
           for (let i = 0; i < Math.max(1, init.listeners); i++) {
             const one = i === 0 ? server : make_listener();
             listeners.push(one);
-            (one as unknown as TCPServer).server_bind();
-            (one as unknown as TCPServer).server_activate();
+            try {
+              (one as unknown as TCPServer).server_bind();
+              (one as unknown as TCPServer).server_activate();
+            } catch (error) {
+              // Only the first is needed; extras share the process's
+              // descriptors with the clients, so stop at the first refusal.
+              if (i === 0) throw error;
+              listeners.pop();
+              await one.server_close();
+              break;
+            }
           }
         } catch (error) {
           for (const one of listeners.splice(0)) await one.server_close();

@@ -40,13 +40,15 @@ const STABLE_MS = 10_000;
  * kernel spreads new connections evenly over every listener of the port, the
  * main thread's included, whose share goes the slower relayed way: a relayed
  * connection cost about 680 µs of server CPU against about 160 µs for one an
- * agent accepts (bench/main.ts, cps), so 64 make that share 1/65. Each agent
- * opens its part (at least 1, at most MAX_LISTENERS), so a big pool holds no
- * thousands of descriptors; each listener wakes once per poll interval.
+ * agent accepts (bench/main.ts, cps), so 16 make that share 1/17. More cost
+ * descriptors that workers share with the process: 64 left a server under
+ * `ulimit -n 64` none to accept with. Each agent opens its part (at least 1,
+ * at most MAX_LISTENERS) and stops at the first extra one that fails; each
+ * listener wakes once per poll interval.
  */
-const LISTENERS = 64;
+const LISTENERS = 16;
 /** The most listeners one agent opens. */
-const MAX_LISTENERS = 32;
+const MAX_LISTENERS = 8;
 /** How long an agent may take to load the handler and listen. */
 const START_TIMEOUT_MS = 60_000;
 

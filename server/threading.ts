@@ -14,9 +14,9 @@
  * reset by a listener going away while the server lives. What the main
  * listener accepts is relayed to the least busy worker: its bytes cross as
  * messages, and the handler gets one end of a loopback socket pair as
- * `request`. The workers open about 64 listeners in all (64 / max_workers
- * each, from 1 to 32), so that relayed share is about 1/65 of the
- * connections. Datagram and Unix servers
+ * `request`. The workers open about 16 listeners in all (16 / max_workers
+ * each, from 1 to 8, fewer when descriptors run out), so that relayed share
+ * is about 1/17 of the connections. Datagram and Unix servers
  * relay every request; Unix datagram replies leave from an unbound socket
  * (Deno cannot send on a Unix datagram socket while it receives).
  *
