@@ -21,6 +21,18 @@ import { LineEcho, TimedLineEcho } from "./_handlers.ts";
 import { until } from "../_until.ts";
 import { delay, within } from "./_util.ts";
 
+// Deno processes whose parent is this one (ps: Deno reads /proc only with
+// --allow-all).
+function deno_children(): number {
+  const out = new Deno.Command("ps", {
+    args: ["-o", "comm=", "--ppid", String(Deno.pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((name) => name.trim() === "deno").length;
+}
+
 const decoder = new TextDecoder();
 
 // deno-lint-ignore no-explicit-any
@@ -489,12 +501,26 @@ for (const kind of kinds) {
                 10_000,
                 "handlers finish after their clients left",
               );
+              // Nothing waits for a forking server's children here, by
+              // design: let them exit before the sanitizers look.
+              await until(
+                () => deno_children() === 0,
+                10_000,
+                "children exit after their handlers",
+              );
+              await delay(100);
             } else if (!close.keeps_serving) {
               // Each client sees EOF or a reset, none a wrong reply.
               assert.deepEqual(
                 await within(busy.ended, 5000, "in-flight connections cut"),
                 busy.clients.map(() => "cut"),
               );
+              await until(
+                () => deno_children() === 0,
+                10_000,
+                "children exit once cut",
+              );
+              await delay(100);
             }
           } finally {
             await busy?.stop();
