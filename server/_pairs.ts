@@ -11,6 +11,8 @@ import {
 
 /** Accepted ends nobody claimed yet, kept at most this many (strangers). */
 const UNCLAIMED = 64;
+/** The wait before accepting again after a failed accept (out of files). */
+const RETRY_MS = 50;
 
 function key_of(address: Address): string {
   return JSON.stringify(address);
@@ -75,7 +77,11 @@ export class Pairs {
       try {
         [sock, peer] = await listener.accept();
       } catch {
-        return; // closed
+        if (this.#closed || listener.fileno() === -1) return;
+        // Out of descriptors (EMFILE) passes: try again shortly, or every
+        // later pair would wait for an accept nobody makes.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        continue;
       }
       const key = key_of(peer);
       const waiter = this.#waiting.get(key);
