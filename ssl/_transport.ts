@@ -167,7 +167,8 @@ export class _DenoTlsListener implements Deno.Listener {
   #listener: Deno.TlsListener;
   #opts: _LinkOptions;
   #handshake: boolean;
-  #done: ({ link: _DenoTlsLink } | { error: unknown })[] = [];
+  // Finished handshakes in order: a link, or what a failed one threw.
+  #done: unknown[] = [];
   #in_flight = new Set<_DenoTlsLink>();
   #accepting = false;
   #closed = false;
@@ -183,21 +184,31 @@ export class _DenoTlsListener implements Deno.Listener {
     this.#handshake = handshake;
   }
 
-  async accept(): Promise<Deno.Conn> {
+  // Not async: a finished handshake is handed out without a promise hop.
+  accept(): Promise<Deno.Conn> {
     if (!this.#handshake) {
-      return new _DenoTlsLink(await this.#listener.accept(), this.#opts);
+      return this.#listener.accept().then((conn) =>
+        new _DenoTlsLink(conn, this.#opts)
+      );
     }
-    for (;;) {
-      const first = this.#done.shift();
-      if (first) {
-        this.#fill();
-        if ("link" in first) return first.link;
-        throw first.error;
-      }
-      if (this.#closed) throw new Deno.errors.BadResource("Listener closed");
-      this.#fill();
-      await new Promise<void>((resolve) => this.#wake = resolve);
+    if (this.#done.length > 0) return this.#take();
+    if (this.#closed) {
+      return Promise.reject(new Deno.errors.BadResource("Listener closed"));
     }
+    this.#fill();
+    return new Promise<void>((resolve) => this.#wake = resolve).then(
+      this.#after_wait,
+    );
+  }
+
+  #after_wait = (): Promise<Deno.Conn> => this.accept();
+
+  #take(): Promise<Deno.Conn> {
+    const first = this.#done.shift();
+    this.#fill();
+    return first instanceof _DenoTlsLink
+      ? Promise.resolve(first)
+      : Promise.reject(first);
   }
 
   #notify(): void {
@@ -222,10 +233,10 @@ export class _DenoTlsListener implements Deno.Listener {
     const link = new _DenoTlsLink(conn, this.#opts);
     this.#in_flight.add(link);
     link.handshake().then(
-      () => this.#settled(link, { link }),
+      () => this.#settled(link, link),
       (error) => {
         link.close();
-        this.#settled(link, { error });
+        this.#settled(link, error);
       },
     );
     this.#fill();
@@ -233,14 +244,11 @@ export class _DenoTlsListener implements Deno.Listener {
 
   #on_accept_error = (error: unknown): void => {
     this.#accepting = false;
-    if (!this.#closed) this.#done.push({ error });
+    if (!this.#closed) this.#done.push(error);
     this.#notify();
   };
 
-  #settled(
-    link: _DenoTlsLink,
-    item: { link: _DenoTlsLink } | { error: unknown },
-  ): void {
+  #settled(link: _DenoTlsLink, item: unknown): void {
     this.#in_flight.delete(link);
     this.#done.push(item);
     if (this.#closed) this.#drop();
@@ -248,7 +256,9 @@ export class _DenoTlsListener implements Deno.Listener {
   }
 
   #drop(): void {
-    for (const item of this.#done) if ("link" in item) item.link.close();
+    for (const item of this.#done) {
+      if (item instanceof _DenoTlsLink) item.close();
+    }
     this.#done = [];
   }
 

@@ -152,8 +152,11 @@ export class SSLSocket extends Socket {
     this.suppress_ragged_eofs = s.suppress_ragged_eofs;
   }
 
+  // The fields are read-only: one object serves every accepted socket.
+  #settings_made: Settings | null = null;
+
   #settings(): Settings {
-    return {
+    return this.#settings_made ??= {
       server_side: this.server_side,
       server_hostname: this.server_hostname,
       do_handshake_on_connect: this.do_handshake_on_connect,
@@ -220,11 +223,13 @@ export class SSLSocket extends Socket {
   }
 
   // Turns an accepted TLS connection into an SSLSocket and (by default)
-  // runs the server handshake (the listener started it already).
-  static async #from_accepted(
+  // runs the server handshake (the listener started it already). Not
+  // async: the usual case, a handshake the listener finished, takes no
+  // promise hop.
+  static #from_accepted(
     listener: SSLSocket,
     conn: Deno.Conn,
-  ): Promise<SSLSocket> {
+  ): SSLSocket | Promise<SSLSocket> {
     const ssl = new SSLSocket(
       TOKEN,
       listener.family,
@@ -237,12 +242,10 @@ export class SSLSocket extends Socket {
       // The listener finished the handshake already (alpn is set then).
       ssl.#handshaken = ssl.#handshake_settled = true;
     } else if (ssl.do_handshake_on_connect) {
-      try {
-        await ssl.do_handshake();
-      } catch (err) {
+      return ssl.do_handshake().then(() => ssl, async (err) => {
         await ssl.close();
         throw err;
-      }
+      });
     }
     return ssl;
   }
