@@ -4,6 +4,18 @@
  * @module
  */
 
+/**
+ * What `send()` and friends accept: bytes, any BufferSource, or a string
+ * (sent as UTF-8).
+ *
+ * @example Usage
+ * ```ts
+ * import type { Data } from "@pysock/pysock/net";
+ * const all: Data[] = ["text", new Uint8Array([1, 2]), new ArrayBuffer(4)];
+ * ```
+ */
+export type Data = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 

@@ -12,6 +12,9 @@ import {
   MSG_DONTWAIT,
   MSG_PEEK,
   MSG_WAITALL,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
@@ -191,4 +194,15 @@ export function _check_kind(
     );
   }
   return base;
+}
+
+/** Checks `how` of `shutdown()`: `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`. */
+export function _check_how(how: unknown): void {
+  if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
+    throw new RangeError(
+      `Cannot shut down socket: how must be SHUT_RD (0), SHUT_WR (1) or SHUT_RDWR (2), received ${
+        _show(how)
+      }`,
+    );
+  }
 }

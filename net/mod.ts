@@ -36,4 +36,5 @@ export * from "./names.ts";
 export * from "./readiness.ts";
 export * from "./services.ts";
 export * from "./socket.ts";
+export * from "./socket_type.ts";
 export * from "./tls_hooks.ts";

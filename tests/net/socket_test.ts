@@ -37,6 +37,7 @@ import {
   Socket,
   socket,
   socketpair,
+  SocketType,
   SOL_SOCKET,
   TimeoutError,
 } from "../../net/mod.ts";
@@ -80,6 +81,25 @@ for (const family of [AF_INET, AF_INET6, AF_UNIX]) {
     });
   }
 }
+
+Deno.test("every socket is a SocketType, as in Python; a bare SocketType closes at once", async () => {
+  await using s = socket();
+  assert.ok(s instanceof SocketType);
+  assert.ok(s instanceof Socket);
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  // Socket.close() waits for an open file; SocketType's close() does not.
+  const f = a.makefile("rb");
+  await a.close();
+  assert.ok(a.fileno() >= 0, "a close() waits for the file");
+  await f.close();
+  assert.equal(a.fileno(), -1);
+  const bare = new SocketType();
+  assert.ok(bare.fileno() >= 0);
+  await bare.close();
+  assert.equal(bare.fileno(), -1);
+});
 
 Deno.test("socket() takes the protocol its type implies", async () => {
   await using tcp = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);

@@ -1,0 +1,27 @@
+/**
+ * A socket's Web Streams: what `Socket.readable` and `Socket.writable`
+ * create on first use.
+ * @module
+ */
+import { SHUT_WR } from "./constants.ts";
+import type { Socket } from "./socket.ts";
+import { READ_CHUNK } from "./_receive.ts";
+
+/** The bytes `sock` receives, as a stream that ends at the peer's EOF. */
+export function _readable_of(sock: Socket): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const data = await sock.recv(READ_CHUNK);
+      if (data.length === 0) controller.close();
+      else controller.enqueue(data);
+    },
+  });
+}
+
+/** A stream into `sock`; closing it shuts down the sending side. */
+export function _writable_of(sock: Socket): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: (chunk) => sock.sendall(chunk),
+    close: () => sock.shutdown(SHUT_WR),
+  });
+}
