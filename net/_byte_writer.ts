@@ -7,17 +7,12 @@
  * @module
  */
 import { _Serial } from "./_serial.ts";
+import { SocketType } from "./socket_type.ts";
 
 /** What the writer needs of a socket. */
 export interface _Send {
   sendall(data: Uint8Array): Promise<void>;
 }
-
-/**
- * Sockets whose `sendall()` calls complete in call order and copy what they
- * keep waiting: a file over them needs no queue of its own.
- */
-export const _keeps_order: WeakSet<object> = new WeakSet();
 
 const DONE = Promise.resolve();
 function ignore(): void {}
@@ -42,7 +37,9 @@ export class _ByteWriter {
     this.#sock = sock;
     this.#bufsize = bufsize;
     this.#raw = raw;
-    this.#serial = _keeps_order.has(sock) ? null : new _Serial();
+    // Our sockets' sendall() calls complete in call order and copy what
+    // they keep waiting: a file over them needs no queue of its own.
+    this.#serial = sock instanceof SocketType ? null : new _Serial();
   }
 
   /** Buffers or sends `bytes`; resolves once they are taken. */

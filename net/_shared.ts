@@ -14,12 +14,18 @@ import {
   EV_IN,
   EV_OUT,
   lookup_fileno,
-  type ReadinessSource,
   register_fileno,
   release_fileno,
 } from "./readiness.ts";
 
-const by_source = new WeakMap<ReadinessSource, _Shared>();
+// A number's readiness source, which knows its connection.
+class _SharedSource extends _Source {
+  readonly shared: _Shared;
+  constructor(shared: _Shared) {
+    super(shared.core, shared.rx, shared.tx);
+    this.shared = shared;
+  }
+}
 
 /** One connection's engines and the file numbers that name it. */
 export class _Shared {
@@ -46,9 +52,7 @@ export class _Shared {
 
   /** A new file number for one more holder. */
   number(): number {
-    const source = new _Source(this.core, this.rx, this.tx);
-    const fd = register_fileno(source);
-    by_source.set(source, this);
+    const fd = register_fileno(new _SharedSource(this));
     this.#numbers.set(fd, 1);
     this.#refs++;
     return fd;
@@ -109,7 +113,7 @@ export class _Shared {
 /** The connection a number of this process names; EBADF for any other. */
 export function _shared_at(fd: number): _Shared {
   const source = lookup_fileno(fd);
-  const shared = source === undefined ? undefined : by_source.get(source);
+  const shared = source instanceof _SharedSource ? source.shared : undefined;
   if (shared === undefined) {
     throw new OSError(
       EBADF,

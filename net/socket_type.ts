@@ -25,7 +25,6 @@ import { OSError } from "./errors.ts";
 import { ENOTCONN } from "./errno.ts";
 import type { Address } from "./address.ts";
 import type { Data } from "./_bytes.ts";
-import { _keeps_order } from "./_byte_writer.ts";
 import {
   _check_how,
   _check_integers,
@@ -109,7 +108,6 @@ export class SocketType {
       this.#use(new _Shared(new _Core(family, base, timeout)));
       this.#fd = this.#shared.number();
     }
-    _keeps_order.add(this);
   }
 
   static {
