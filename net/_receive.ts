@@ -44,7 +44,7 @@ const READ_AHEAD = 256 * 1024;
 /** The largest read ahead of one call; also the scratch buffer's size. */
 export const READ_CHUNK = 64 * 1024;
 /** First read size of a socket; grows when filled. */
-const FIRST_READ = 2 * 1024;
+const FIRST_READ = 512;
 /**
  * The largest slab a socket receives into (see `#recv_direct`): also the
  * most one blocking `recv()` returns (it may return less, as always).

@@ -985,6 +985,25 @@ Deno.test("recv() results of another connection, and copies, survive transferrin
   assert.equal(text(await t.conn.recv(100)), "fourth");
 });
 
+Deno.test("recv() on a quiet connection holds 512 bytes, and reads grow while data streams", async () => {
+  await using t = await tcpTrio();
+  await t.client.sendall("short");
+  const small = await t.conn.recv(65536);
+  assert.equal(text(small), "short");
+  assert.ok(small.buffer.byteLength <= 512, `${small.buffer.byteLength} bytes`);
+  const total = 4 << 20;
+  const sending = t.client.sendall(new Uint8Array(total));
+  let got = 0;
+  let largest = 0;
+  while (got < total) {
+    const part = await t.conn.recv(65536);
+    got += part.length;
+    largest = Math.max(largest, part.buffer.byteLength);
+  }
+  await sending;
+  assert.ok(largest >= 64 * 1024, `largest slab ${largest} bytes`);
+});
+
 Deno.test("recv() result's buffer holds no other connection's bytes", async () => {
   await using t = await tcpTrio();
   await using u = await tcpTrio();
