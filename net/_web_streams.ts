@@ -4,11 +4,11 @@
  * @module
  */
 import { SHUT_WR } from "./constants.ts";
-import type { Socket } from "./socket.ts";
+import type { SocketType } from "./socket_type.ts";
 import { READ_CHUNK } from "./_receive.ts";
 
 /** The bytes `sock` receives, as a stream that ends at the peer's EOF. */
-export function _readable_of(sock: Socket): ReadableStream<Uint8Array> {
+export function _readable_of(sock: SocketType): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     pull: async (controller) => {
       const data = await sock.recv(READ_CHUNK);
@@ -19,7 +19,7 @@ export function _readable_of(sock: Socket): ReadableStream<Uint8Array> {
 }
 
 /** A stream into `sock`; closing it shuts down the sending side. */
-export function _writable_of(sock: Socket): WritableStream<Uint8Array> {
+export function _writable_of(sock: SocketType): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     write: (chunk) => sock.sendall(chunk),
     close: () => sock.shutdown(SHUT_WR),
