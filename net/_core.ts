@@ -293,6 +293,9 @@ export class _Core {
       this.so_error = mapped.errno;
     }).finally(() => {
       this.connecting = null;
+      // Settled: nothing left to abort (an abort makes a DOMException,
+      // whose stack trace costs microseconds on every close).
+      if (this.connect_abort?.signal === signal) this.connect_abort = null;
       this.waiting.fire(EV_OUT);
     });
   }
