@@ -26,15 +26,10 @@ import {
   type FromAgent,
   WINDOW,
 } from "./_protocol.ts";
+import { _Backoff } from "./_backoff.ts";
 
 /** Datagrams an agent may have in flight before the server stops reading. */
 const DGRAM_IN_FLIGHT = 256;
-/** The wait before the second restart in a row of agents that crash early. */
-const RESTART_BASE_MS = 100;
-/** The longest wait before a restart: each early crash doubles it up to this. */
-const RESTART_CAP_MS = 5_000;
-/** An agent that ran this long before it stopped did not crash early. */
-const STABLE_MS = 10_000;
 /**
  * Listeners the agents of a TCP server open on its port, all together. The
  * kernel spreads new connections evenly over every listener of the port, the
@@ -88,10 +83,8 @@ export class Pool {
   #closing = false;
   #relays = new Set<Promise<void>>();
   #replacing = new Set<Promise<void>>();
-  /** Early crashes in a row, for the restart backoff. */
-  #crashes = 0;
-  /** Restarts waiting out their backoff; server_close() ends them. */
-  #backoffs = new Set<() => void>();
+  /** Restart waits; server_close() ends them. */
+  #backoff = new _Backoff();
   #retiring = new Set<Agent>();
   #replies: Replies;
 
@@ -390,13 +383,8 @@ export class Pool {
     const lost = agent.relays.size;
     for (const relay of agent.relays.values()) relay.finish();
     if (!was || this.#closing) return;
-    // Agents that crash soon after they start would restart in a hot loop:
-    // each early crash doubles the wait before the next start.
-    if (performance.now() - agent.born >= STABLE_MS) this.#crashes = 0;
-    const wait = this.#crashes === 0
-      ? 0
-      : Math.min(RESTART_CAP_MS, RESTART_BASE_MS * 2 ** (this.#crashes - 1));
-    this.#crashes++;
+    // Agents that crash soon after they start would restart in a hot loop.
+    const wait = this.#backoff.next(agent.born);
     console.error(
       `${this.#options.label}: ${this.#options.kind} ${agent.id} stopped (${reason}); ${
         lost > 0 ? `closed its ${lost} relayed connection(s), ` : ""
@@ -405,7 +393,7 @@ export class Pool {
     if (this.#starting === null) return;
     // Without a wait the replacement starts now, before the caller goes on.
     const replacing: Promise<void> = (async () => {
-      if (wait > 0 && !await this.#backoff(wait)) return;
+      if (wait > 0 && !await this.#backoff.wait(wait)) return;
       if (this.#closing || this.#starting === null) return;
       const next = this.#spawn();
       await next.ready;
@@ -414,20 +402,6 @@ export class Pool {
       console.error(error);
     }).finally(() => this.#replacing.delete(replacing));
     this.#replacing.add(replacing);
-  }
-
-  // Resolves true after `ms`, or false at once when the pool closes.
-  #backoff(ms: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const end = (waited: boolean) => {
-        clearTimeout(timer);
-        this.#backoffs.delete(cancel);
-        resolve(waited);
-      };
-      const cancel = () => end(false);
-      const timer = setTimeout(() => end(true), ms);
-      this.#backoffs.add(cancel);
-    });
   }
 
   // Lets a listening agent accept; resolves once it listens.
@@ -565,7 +539,7 @@ export class Pool {
   async close(wait: boolean, daemon: boolean): Promise<void> {
     this.#closing = true;
     this.#serving = false;
-    for (const cancel of [...this.#backoffs]) cancel();
+    this.#backoff.cancel();
     await Promise.allSettled(this.#replacing);
     const agents = [...this.#agents];
     if (daemon) {
