@@ -11,6 +11,7 @@ import {
   type AgentInit,
   CHUNK,
   type FromAgent,
+  take_ack,
   to_info,
   type ToAgent,
   WINDOW,
@@ -30,6 +31,8 @@ interface AgentRelay {
   writes: Promise<void>;
   /** The handler's bytes posted but not yet acked by the main thread. */
   in_flight: number;
+  /** The client's bytes written to the handler, not yet acked. */
+  unacked: number;
   /** Wakes the pump waiting for acks. */
   wake: (() => void) | null;
 }
@@ -140,6 +143,7 @@ async function start_agent(
       outer: Promise.resolve(null),
       writes: Promise.resolve(),
       in_flight: 0,
+      unacked: 0,
       wake: null,
     };
     // Data may arrive before the pair exists: writes wait on `outer`.
@@ -272,9 +276,8 @@ async function start_agent(
           } catch {
             // The handler is gone; what it did not read is dropped.
           }
-          if (msg.t === "data") {
-            port.post({ t: "ack", cid: msg.cid, n: msg.data.length });
-          }
+          const n = msg.t === "data" ? take_ack(relay, msg.data.length) : 0;
+          if (n > 0) port.post({ t: "ack", cid: msg.cid, n });
         });
         break;
       }

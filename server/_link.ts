@@ -7,6 +7,8 @@ export interface Relay {
   sock: Socket;
   addr: Address;
   in_flight: number;
+  /** The handler's bytes written to the client, not yet acked. */
+  unacked: number;
   wake: (() => void) | null;
   writes: Promise<void>;
   done: Promise<void>;

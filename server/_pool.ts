@@ -24,6 +24,7 @@ import {
   EMPTY,
   from_info,
   type FromAgent,
+  take_ack,
   WINDOW,
 } from "./_protocol.ts";
 import { _Backoff } from "./_backoff.ts";
@@ -287,7 +288,8 @@ export class Pool {
               relay.broken = true;
             }
           }
-          agent.channel.post({ t: "ack", cid: msg.cid, n: data.length });
+          const n = take_ack(relay, data.length);
+          if (n > 0) agent.channel.post({ t: "ack", cid: msg.cid, n });
         });
         break;
       }
@@ -469,6 +471,7 @@ export class Pool {
       sock,
       addr,
       in_flight: 0,
+      unacked: 0,
       wake: null,
       writes: Promise.resolve(),
       done,

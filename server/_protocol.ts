@@ -230,5 +230,25 @@ export function from_info(info: ErrorInfo): Error {
 export const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0);
 /** Bytes a relayed stream may have in flight each way before it waits. */
 export const WINDOW = 1024 * 1024;
+/**
+ * Bytes a relay's receiving side takes before it acks them, in one message:
+ * a ping-pong of short messages sends no acks at all, and a sender that
+ * waits for its window (in flight >= WINDOW) always gets one.
+ */
+const ACK_BATCH = WINDOW / 4;
+
+/**
+ * Counts `n` more bytes the receiving side of `relay` has taken; returns the
+ * bytes to ack now (0: none yet).
+ */
+export function take_ack(relay: { unacked: number }, n: number): number {
+  const all = relay.unacked + n;
+  if (all < ACK_BATCH) {
+    relay.unacked = all;
+    return 0;
+  }
+  relay.unacked = 0;
+  return all;
+}
 /** Relay read size. */
 export const CHUNK = 64 * 1024;

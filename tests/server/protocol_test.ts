@@ -2,7 +2,12 @@
 // deno test --sanitize-ops --sanitize-resources tests/server/protocol_test.ts
 import assert from "node:assert/strict";
 import { FrameWriter, read_frames } from "../../server/_frames.ts";
-import type { FromAgent, ToAgent } from "../../server/_protocol.ts";
+import {
+  type FromAgent,
+  take_ack,
+  type ToAgent,
+  WINDOW,
+} from "../../server/_protocol.ts";
 
 // Writes `msgs` through a FrameWriter and reads them back, the bytes cut
 // into `piece`-sized chunks as a pipe may cut them.
@@ -64,4 +69,32 @@ Deno.test("read_frames() gives back every message FrameWriter wrote, empty bytes
   for (const piece of [1, 3, 64 * 1024]) {
     assert.deepEqual(await round_trip(sent, piece), sent);
   }
+});
+
+Deno.test("relay acks: short messages send none, a sender at its window always gets one", () => {
+  const receiver = { unacked: 0 };
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(
+      take_ack(receiver, 32),
+      0,
+      `ack after ${i + 1} short messages`,
+    );
+  }
+  // A sender posts 64 KiB chunks until its window is full, then waits; the
+  // receiver takes them one by one, as the client reads.
+  const chunk = 64 * 1024;
+  receiver.unacked = 0;
+  let in_flight = 0;
+  let posted = 0;
+  while (in_flight < WINDOW) {
+    in_flight += chunk;
+    posted += chunk;
+  }
+  let acked = 0;
+  for (let taken = 0; taken < posted; taken += chunk) {
+    acked += take_ack(receiver, chunk);
+  }
+  assert.ok(acked > 0, "the waiting sender got no ack");
+  assert.ok(in_flight - acked < WINDOW, "the sender still waits");
+  assert.equal(acked + receiver.unacked, posted);
 });
