@@ -1,7 +1,8 @@
 /**
  * Internal to pysock: how the `ssl` part moves a socket's connection or
  * listener onto TLS while the socket's receive engine, send queue and
- * readiness stay the same. Not part of the API; it may change in any
+ * readiness stay the same (the pooled servers also install their in-memory
+ * connections with `put`). Not part of the API; it may change in any
  * release.
  * @module
  */
@@ -27,7 +28,7 @@ export type _Transport =
   | null;
 
 /**
- * Internal to pysock's ssl part, not for applications.
+ * Internal to pysock's ssl and server parts, not for applications.
  *
  * - `take(sock)` moves the connection or listener out, leaving the socket
  *   open and fresh; it throws OSError EBUSY while a read, accept or send is

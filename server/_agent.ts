@@ -5,12 +5,13 @@ import { BaseServer } from "./base.ts";
 import type { TCPServer } from "./stream.ts";
 import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
-import { Pairs } from "./_pairs.ts";
+import { memory_pair } from "./_memory_pair.ts";
 import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
   CHUNK,
   type FromAgent,
+  own_bytes,
   take_ack,
   to_info,
   type ToAgent,
@@ -81,7 +82,6 @@ async function start_agent(
   });
   const cids = new WeakMap<object, number>();
   const relays = new Map<number, AgentRelay>();
-  const pairs = new Pairs();
   const verifies = new Map<number, (ok: boolean) => void>();
   const stops: (() => void)[] = [];
   const pumps = new Set<number>();
@@ -146,48 +146,48 @@ async function start_agent(
       unacked: 0,
       wake: null,
     };
-    // Data may arrive before the pair exists: writes wait on `outer`.
-    relay.outer = (async (): Promise<Socket | null> => {
-      let pair: [Socket, Socket];
-      try {
-        pair = await pairs.pair();
-      } catch (error) {
-        port.post({ t: "error", cid, addr, error: to_info(error) });
-        port.post({ t: "close", cid });
-        return null;
-      }
-      const [inner, outer] = pair;
-      cids.set(inner, cid);
-      tasks.start(server, inner, addr);
-      pumps.add(cid);
-      void (async () => {
-        try {
-          for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
-            // A client that stops reading stops the acks: the handler's
-            // writes then wait in the socket pair, not in memory.
-            while (relay.in_flight >= WINDOW) {
-              await new Promise<void>((resolve) => relay.wake = resolve);
-              relay.wake = null;
-            }
-            const data = await outer.recv(CHUNK);
-            if (data.length === 0) break;
-            relay.in_flight += data.length;
-            port.post({ t: "data", cid, data });
-          }
-        } catch {
-          // The handler's side reset: the relay ends here.
-        }
-        // Replies to data the handler never read are not owed: stop waiting.
-        await relay.writes;
-        port.post({ t: "close", cid });
-        relays.delete(cid);
-        await outer.close();
-        pumps.delete(cid);
-        pumps_idle?.();
-      })();
-      return outer;
-    })();
     relays.set(cid, relay);
+    let pair: [Socket, Socket];
+    try {
+      pair = memory_pair();
+    } catch (error) {
+      port.post({ t: "error", cid, addr, error: to_info(error) });
+      port.post({ t: "close", cid });
+      return;
+    }
+    const [inner, outer] = pair;
+    relay.outer = Promise.resolve(outer);
+    cids.set(inner, cid);
+    tasks.start(server, inner, addr);
+    pumps.add(cid);
+    void pump(cid, relay, outer);
+  };
+
+  // Posts what the handler writes to the main thread, within the window.
+  const pump = async (cid: number, relay: AgentRelay, outer: Socket) => {
+    try {
+      for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
+        // A client that stops reading stops the acks: the handler's writes
+        // then wait at the pair's bounded buffer.
+        while (relay.in_flight >= WINDOW) {
+          await new Promise<void>((resolve) => relay.wake = resolve);
+          relay.wake = null;
+        }
+        const data = own_bytes(await outer.recv(CHUNK));
+        if (data.length === 0) break;
+        relay.in_flight += data.length;
+        port.post({ t: "data", cid, data });
+      }
+    } catch {
+      // The handler's side reset: the relay ends here.
+    }
+    // Replies to data the handler never read are not owed: stop waiting.
+    await relay.writes;
+    port.post({ t: "close", cid });
+    relays.delete(cid);
+    await outer.close();
+    pumps.delete(cid);
+    pumps_idle?.();
   };
 
   const serve = async (poll: number) => {
@@ -230,7 +230,6 @@ async function start_agent(
       await new Promise<void>((resolve) => pumps_idle = resolve);
       pumps_idle = null;
     }
-    await pairs.close();
     port.post({ t: "drained" });
     port.exit();
   };

@@ -5,15 +5,12 @@ import {
   type Address,
   AF_INET,
   AF_INET6,
-  EACCES,
-  PermissionError,
   SO_REUSEPORT,
   SOCK_DGRAM,
   Socket,
   SOL_SOCKET,
 } from "../net/mod.ts";
 import { BaseServer } from "./base.ts";
-import { UDPServer } from "./datagram.ts";
 import {
   type HandlerSpec,
   locate_handler,
@@ -62,10 +59,7 @@ export function reuse_port(server: {
   }
 }
 
-/**
- * Checks the handler, and the grant that relaying streams needs, before the
- * server binds; throws with the fix.
- */
+/** Checks the handler before the server binds; throws with the fix. */
 export function prepare(
   server: abstract new (...args: never[]) => unknown,
   cls: unknown,
@@ -73,19 +67,6 @@ export function prepare(
   const label = server.name;
   refuse_in_agent(label);
   const spec = locate_handler(cls, `Cannot create ${label}`);
-  // A stream the main thread accepts reaches its worker through a loopback
-  // socket pair on a free port: fail here, not on some later request.
-  const streams = !(server.prototype instanceof UDPServer);
-  if (
-    streams &&
-    Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !==
-      "granted"
-  ) {
-    throw new PermissionError(
-      EACCES,
-      `Cannot create ${label}: relaying connections to workers needs a host-only grant, --allow-net=127.0.0.1`,
-    );
-  }
   return spec;
 }
 

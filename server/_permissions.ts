@@ -35,9 +35,10 @@ export function path_of(url: string): string | null {
  * A permission the parent holds in full is passed in full. A scoped one,
  * or one with a deny list, cannot be read back, so the child gets only the
  * scopes it needs that the parent provably holds in full: read for the
- * library, the handler module and its folder, net for the server's own host:port (TCP
- * children listen there) and for 127.0.0.1 (relayed connections reach the
- * handler over a loopback pair). `--allow-run` is never passed.
+ * library, the handler module and its folder, and net for the server's own
+ * host:port (TCP children listen there; relayed connections reach the
+ * handler over an in-memory pair, which needs no grant). `--allow-run` is
+ * never passed.
  */
 export function child_flags(
   spec: HandlerSpec,
@@ -66,9 +67,6 @@ export function child_flags(
         if (granted({ name: "net", host: `${shown}:${port}` })) {
           scopes.push(`${shown}:${port}`);
         }
-      }
-      if (mode !== "dgram" && granted({ name: "net", host: "127.0.0.1" })) {
-        scopes.push("127.0.0.1");
       }
     }
     if (scopes.length > 0) flags.push(`--allow-${name}=${scopes.join(",")}`);

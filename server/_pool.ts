@@ -24,6 +24,7 @@ import {
   EMPTY,
   from_info,
   type FromAgent,
+  own_bytes,
   take_ack,
   WINDOW,
 } from "./_protocol.ts";
@@ -510,7 +511,7 @@ export class Pool {
       if (relay.closed) return;
       let data: Uint8Array;
       try {
-        data = await relay.sock.recv(CHUNK);
+        data = own_bytes(await relay.sock.recv(CHUNK));
       } catch {
         data = EMPTY;
       }

@@ -46,7 +46,7 @@ export type ToAgent =
   | { t: "pause" }
   /** Close, finish the running handlers, answer "drained" and end. */
   | { t: "stop" }
-  /** A relayed stream begins: the handler gets one end of a socket pair. */
+  /** A relayed stream begins: the handler gets one end of an in-memory pair. */
   | { t: "open"; cid: number; addr: Address }
   /** Bytes the client sent on a relayed stream. */
   | { t: "data"; cid: number; data: Uint8Array }
@@ -250,5 +250,13 @@ export function take_ack(relay: { unacked: number }, n: number): number {
   relay.unacked = 0;
   return all;
 }
+/**
+ * `view`'s bytes alone, for a message: posting a view of a larger buffer (a
+ * socket's receive slab) would clone the whole buffer.
+ */
+export function own_bytes(view: Uint8Array): Uint8Array {
+  return view.length === view.buffer.byteLength ? view : view.slice();
+}
+
 /** Relay read size. */
 export const CHUNK = 64 * 1024;

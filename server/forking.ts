@@ -292,10 +292,10 @@ export class ForkingUDPServer extends ForkingUDPBase
  * processes (`ForkingMixIn` over it), with the members of
  * {@linkcode ForkingMixInServer}, as Python's `ForkingUnixStreamServer`.
  * The parent accepts each connection and relays its bytes to the least
- * busy child, where the handler gets a loopback socket pair's end as
- * `request` (so the child needs `--allow-net=127.0.0.1`). The module doc
- * says how the handler is found, which permissions a child gets and where
- * the hooks run.
+ * busy child, where the handler gets an in-memory socket pair's end as
+ * `request` (a full Socket over no descriptor). The module doc says how the
+ * handler is found, which permissions a child gets and where the hooks
+ * run.
  *
  * @example Usage
  * ```ts ignore

@@ -13,7 +13,7 @@
  * (as in Python) and are served once it runs, and no connection is ever
  * reset by a listener going away while the server lives. What the main
  * listener accepts is relayed to the least busy worker: its bytes cross as
- * messages, and the handler gets one end of a loopback socket pair as
+ * messages, and the handler gets one end of an in-memory socket pair as
  * `request`. The workers open about 16 listeners in all (16 / max_workers
  * each, from 1 to 8, fewer when descriptors run out), so that relayed share
  * is about 1/17 of the connections. Datagram and Unix servers
@@ -31,8 +31,7 @@
  * `serve_forever()`, as they would in Python's backlog.
  *
  * Workers load `server/_worker.ts`, which imports the handler module:
- * `--allow-read` must cover both, and relayed connections need
- * `--allow-net=127.0.0.1`.
+ * `--allow-read` must cover both.
  *
  * What every threaded server shares. The constructor takes
  * `(server_address, RequestHandlerClass, bind_and_activate = true)` as its
@@ -291,10 +290,10 @@ export class ThreadingUDPServer extends ThreadingUDPBase
  * {@linkcode UnixStreamServer} whose handlers run in a pool of Web Workers
  * (`ThreadingMixIn` over it), with the members of
  * {@linkcode ThreadingMixInServer}. The main thread accepts each connection
- * and relays its bytes to the least busy worker, where the handler gets a
- * loopback socket pair's end as `request` (so the worker needs
- * `--allow-net=127.0.0.1`). The module doc says how the handler is found
- * and where the hooks run.
+ * and relays its bytes to the least busy worker, where the handler gets an
+ * in-memory socket pair's end as `request` (a full Socket over no
+ * descriptor). The module doc says how the handler is found and where the
+ * hooks run.
  *
  * @example Usage
  * ```ts ignore

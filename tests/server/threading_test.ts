@@ -501,20 +501,51 @@ server_suite({
   reply_address_unbound: true,
 });
 
-Deno.test("ThreadingTCPServer without a host-only grant fails at construction with the flag to add", async () => {
+Deno.test("ThreadingTCPServer and ThreadingUnixStreamServer serve with no grant beyond their own address", async () => {
   const root = new URL("../../", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "pysock-grant-" });
   try {
-    const script = `${dir}/scoped.ts`;
+    const sock = `${dir}/s.sock`;
     await Deno.writeTextFile(
-      script,
-      `import { ThreadingTCPServer, StreamRequestHandler } from "${root}mod.ts";
-export class H extends StreamRequestHandler {}
-try {
-  new ThreadingTCPServer(["127.0.0.1", 45999], H);
-  console.log("constructed");
-} catch (e) {
-  console.log(String(e));
+      `${dir}/handler.ts`,
+      `import { StreamRequestHandler } from "${root}mod.ts";
+export class Up extends StreamRequestHandler {
+  static module = import.meta.url;
+  override async handle() {
+    const line = new TextDecoder().decode(await this.rfile.readline());
+    await this.wfile.write(line.toUpperCase());
+  }
+}
+`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { AF_UNIX, create_connection, socket, ThreadingTCPServer, ThreadingUnixStreamServer } from "${root}mod.ts";
+import { Up } from "./handler.ts";
+async function ask(connect: () => Promise<import("${root}mod.ts").Socket>) {
+  const c = await connect();
+  await c.sendall("hi\\n");
+  const got = new TextDecoder().decode(await c.recv(10));
+  await c.close();
+  return got;
+}
+for (const make of [
+  () => new ThreadingTCPServer(["127.0.0.1", 45999], Up),
+  () => new ThreadingUnixStreamServer(${JSON.stringify(sock)}, Up),
+]) {
+  await using server = make();
+  server.max_workers = 1;
+  const serving = server.serve_forever(0.05);
+  const got = server.address_family === AF_UNIX
+    ? await ask(async () => {
+      const c = socket(AF_UNIX);
+      await c.connect(${JSON.stringify(sock)});
+      return c;
+    })
+    : await ask(() => create_connection(["127.0.0.1", 45999]));
+  console.log(server.constructor.name, got.trim());
+  await server.shutdown();
+  await serving;
 }
 `,
     );
@@ -523,9 +554,10 @@ try {
         "run",
         "--no-config",
         "--unstable-net",
-        "--allow-net=127.0.0.1:45999",
+        `--allow-net=127.0.0.1:45999,unix:${sock}`,
         `--allow-read=${root},${dir}`,
-        script,
+        `--allow-write=${dir}`,
+        `${dir}/main.ts`,
       ],
       env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
       stdout: "piped",
@@ -533,11 +565,7 @@ try {
     }).output();
     const text = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.match(
-      text,
-      /PermissionError: \[Errno 13\] Cannot create ThreadingTCPServer/,
-    );
-    assert.match(text, /--allow-net=127\.0\.0\.1/);
+    assert.equal(text, "ThreadingTCPServer HI\nThreadingUnixStreamServer HI\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
