@@ -187,8 +187,24 @@ export class _Receiver implements _Reader {
     return [data.length, from];
   }
 
-  /** The next accepted connection, in the socket's mode. */
-  accept(): Promise<Deno.Conn> {
+  /**
+   * The next accepted connection and its peer's address, in the socket's
+   * mode; EINVAL when the socket is not listening.
+   */
+  async accept(): Promise<[Deno.Conn, Address]> {
+    const core = this.#core;
+    core.check_open("accept");
+    if (core.state !== _State.Listening || !core.listener) {
+      throw new OSError(
+        EINVAL,
+        "Invalid argument: the socket is not listening",
+      );
+    }
+    const conn = await this.#next_conn();
+    return [conn, _from_deno(conn.remoteAddr, core.family)];
+  }
+
+  #next_conn(): Promise<Deno.Conn> {
     return this.#core.waiting.until(
       () => {
         const failure = this.error;

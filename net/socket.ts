@@ -7,12 +7,8 @@
  * @module
  */
 import { SOCK_STREAM } from "./constants.ts";
-import { OSError } from "./errors.ts";
-import { EINVAL } from "./errno.ts";
-import { _from_deno } from "./_address.ts";
 import type { Address } from "./address.ts";
 import { type MakefileOptions, SocketFile } from "./file.ts";
-import { _State } from "./_core.ts";
 import { _parts, _renumber } from "./_parts.ts";
 import { _readable_of, _writable_of } from "./_web_streams.ts";
 import { _sendfile } from "./_sendfile.ts";
@@ -87,6 +83,7 @@ export class Socket extends SocketType implements AsyncDisposable {
     _parts(copy).core.options.copy_from(core.options);
     return copy;
   }
+
   // A connection `accept()` took, adopted by a new socket.
   static #adopt(conn: Deno.Conn, parent: Socket): Socket {
     const sock = new Socket(parent.family, SOCK_STREAM);
@@ -95,6 +92,7 @@ export class Socket extends SocketType implements AsyncDisposable {
     core.adopt(conn);
     return sock;
   }
+
   /**
    * Waits for a connection and returns a new socket for it and the peer's
    * address. The new socket is blocking unless `setdefaulttimeout()` set a
@@ -118,18 +116,10 @@ export class Socket extends SocketType implements AsyncDisposable {
    * ```
    */
   async accept(): Promise<[Socket, Address]> {
-    const { core, rx } = _parts(this);
-    core.check_open("accept");
-    if (core.state !== _State.Listening || !core.listener) {
-      throw new OSError(
-        EINVAL,
-        "Invalid argument: the socket is not listening",
-      );
-    }
-    const conn = await rx.accept();
-    const sock = Socket.#adopt(conn, this);
-    return [sock, _from_deno(conn.remoteAddr, this.family)];
+    const [conn, address] = await _parts(this).rx.accept();
+    return [Socket.#adopt(conn, this), address];
   }
+
   /**
    * Closes the socket. The Promise resolves once the port is free again
    * (Deno frees a listener's port one event-loop turn after its pending
@@ -158,6 +148,7 @@ export class Socket extends SocketType implements AsyncDisposable {
     }
     return this._real_close();
   }
+
   /**
    * Closes now, even while files from `makefile()` are open (they fail from
    * then on), as CPython's `_real_close()`. A server closes a finished
@@ -169,10 +160,12 @@ export class Socket extends SocketType implements AsyncDisposable {
     this.#closing = true;
     return super.close();
   }
+
   /** Closes the socket, as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+
   /**
    * A file object over the socket, as Python's `makefile()`: `"rb"`/`"wb"`
    * for bytes, `"r"`/`"w"` for text (`encoding` defaults to UTF-8). Closing
@@ -205,6 +198,7 @@ export class Socket extends SocketType implements AsyncDisposable {
     this.#io_refs++;
     return file;
   }
+
   /**
    * Called by a file from `makefile()` when it closes, as CPython's socket
    * counts its files: once the last one closes, a `close()` asked for
@@ -217,6 +211,7 @@ export class Socket extends SocketType implements AsyncDisposable {
     if (this.#io_refs === 0 && this.#close_asked) return this.close();
     return Promise.resolve();
   }
+
   /**
    * Sends a file's bytes through a stream socket, as Python's `sendfile()`.
    *
@@ -243,6 +238,7 @@ export class Socket extends SocketType implements AsyncDisposable {
   ): Promise<number> {
     return await _sendfile(this, file, offset, count);
   }
+
   /**
    * The bytes the socket receives, as a Web `ReadableStream` (created on
    * first use); it ends when the peer closes its side.
@@ -262,6 +258,7 @@ export class Socket extends SocketType implements AsyncDisposable {
   get readable(): ReadableStream<Uint8Array> {
     return this.#readable ??= _readable_of(this);
   }
+
   /**
    * A Web `WritableStream` into the socket (created on first use); closing
    * it shuts down the sending side.
@@ -280,6 +277,7 @@ export class Socket extends SocketType implements AsyncDisposable {
   get writable(): WritableStream<Uint8Array> {
     return this.#writable ??= _writable_of(this);
   }
+
   /**
    * Python's `repr()` of the socket, which `print(sock)` shows:
    * `<socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1',
@@ -307,6 +305,7 @@ export class Socket extends SocketType implements AsyncDisposable {
   override toString(): string {
     return _socket_repr(this, _parts(this).core.closed);
   }
+
   /** What `console.log()` and `Deno.inspect()` show: {@linkcode toString}. */
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();

@@ -8,8 +8,7 @@
  */
 import { SOCK_STREAM } from "./constants.ts";
 import { OSError } from "./errors.ts";
-import { EBUSY, EINVAL, EOPNOTSUPP } from "./errno.ts";
-import { _from_deno } from "./_address.ts";
+import { EBUSY, EOPNOTSUPP } from "./errno.ts";
 import type { Address } from "./address.ts";
 import { _to_oserror } from "./_map_error.ts";
 import { _State } from "./_core.ts";
@@ -94,17 +93,8 @@ export const _tls_hooks: {
     }
     if (rx.reads_ahead()) rx.pump();
   },
-  async accept(sock) {
-    const { core, rx } = _parts(sock);
-    core.check_open("accept");
-    if (core.state !== _State.Listening || !core.listener) {
-      throw new OSError(
-        EINVAL,
-        "Invalid argument: the socket is not listening",
-      );
-    }
-    const conn = await rx.accept();
-    return [conn, _from_deno(conn.remoteAddr, core.family)];
+  accept(sock) {
+    return _parts(sock).rx.accept();
   },
   to_oserror: _to_oserror,
 };
