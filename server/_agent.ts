@@ -28,7 +28,8 @@ export interface AgentPort {
 
 // One relayed stream, agent side.
 interface AgentRelay {
-  outer: Promise<Socket | null>;
+  /** The relay's end of the handler's in-memory socket pair. */
+  outer: Socket;
   writes: Promise<void>;
   /** The handler's bytes posted but not yet acked by the main thread. */
   in_flight: number;
@@ -139,32 +140,24 @@ async function start_agent(
   port.post({ t: "ready" });
 
   const open = (cid: number, addr: Address) => {
+    const [inner, outer] = memory_pair();
     const relay: AgentRelay = {
-      outer: Promise.resolve(null),
+      outer,
       writes: Promise.resolve(),
       in_flight: 0,
       unacked: 0,
       wake: null,
     };
     relays.set(cid, relay);
-    let pair: [Socket, Socket];
-    try {
-      pair = memory_pair();
-    } catch (error) {
-      port.post({ t: "error", cid, addr, error: to_info(error) });
-      port.post({ t: "close", cid });
-      return;
-    }
-    const [inner, outer] = pair;
-    relay.outer = Promise.resolve(outer);
     cids.set(inner, cid);
     tasks.start(server, inner, addr);
     pumps.add(cid);
-    void pump(cid, relay, outer);
+    void pump(cid, relay);
   };
 
   // Posts what the handler writes to the main thread, within the window.
-  const pump = async (cid: number, relay: AgentRelay, outer: Socket) => {
+  const pump = async (cid: number, relay: AgentRelay) => {
+    const { outer } = relay;
     try {
       for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
         // A client that stops reading stops the acks: the handler's writes
@@ -268,10 +261,9 @@ async function start_agent(
           break;
         }
         relay.writes = relay.writes.then(async () => {
-          const outer = await relay.outer;
           try {
-            if (msg.t === "data") await outer?.sendall(msg.data);
-            else await outer?.shutdown(SHUT_WR);
+            if (msg.t === "data") await relay.outer.sendall(msg.data);
+            else await relay.outer.shutdown(SHUT_WR);
           } catch {
             // The handler is gone; what it did not read is dropped.
           }

@@ -98,10 +98,9 @@ class End {
     peer.#wake_writers();
   }
 
+  // What setsockopt() of TCP_NODELAY and SO_KEEPALIVE call: nothing to do.
   setNoDelay(): void {}
   setKeepAlive(): void {}
-  ref(): void {}
-  unref(): void {}
 
   // Bytes the other end wrote: straight into a pending read, else queued.
   #deliver(bytes: Uint8Array): void {
