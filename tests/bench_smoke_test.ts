@@ -6,8 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { run_bench } from "./_bench_run.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 /** The flags of `deno task bench` (see deno.json); the smoke run writes
  * nothing. */
 const FLAGS = [
@@ -33,32 +33,13 @@ const LABELS = [
 const LIMIT_MS = 150_000;
 
 Deno.test("bench/main.ts --smoke exits 0 and prints a row for every server", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...FLAGS, "bench/main.ts", "--smoke"],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
-  }).spawn();
-  let timed_out = false;
-  const timer = setTimeout(() => {
-    timed_out = true;
-    try {
-      child.kill("SIGTERM"); // main.ts kills its servers on SIGTERM
-    } catch {
-      // Exited meanwhile.
-    }
-  }, LIMIT_MS);
-  const out = await child.output();
-  clearTimeout(timer);
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  const context = `stdout:\n${stdout.slice(-4000)}\nstderr:\n${
-    stderr.slice(-2000)
-  }`;
+  const { code, stdout, context, timed_out } = await run_bench(
+    [...FLAGS, "bench/main.ts", "--smoke"],
+    LIMIT_MS,
+    "SIGTERM", // main.ts kills its servers on SIGTERM
+  );
   assert.equal(timed_out, false, `the smoke run took over ${LIMIT_MS} ms`);
-  assert.equal(out.code, 0, context);
+  assert.equal(code, 0, context);
   // Every scenario's table has a row per server (the 100-connection one
   // only raw and mux), measured or marked "not available".
   for (const label of LABELS) {

@@ -6,8 +6,8 @@
  * Run: deno test --sanitize-ops --sanitize-resources -A tests/ssl/bench_smoke_test.ts
  */
 import assert from "node:assert/strict";
+import { run_bench } from "../_bench_run.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const LABELS = [
   "raw Deno.listenTls loop (raw client)",
   "pysock SSLSocket server, recv()/sendall()",
@@ -18,38 +18,19 @@ const LABELS = [
 const LIMIT_MS = 120_000;
 
 Deno.test("bench/ssl_bench.ts --smoke exits 0 and measures every row", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
+  const { code, stdout, context, timed_out } = await run_bench(
+    [
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-run",
       "bench/ssl_bench.ts",
       "--smoke",
     ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
-  }).spawn();
-  let timed_out = false;
-  const timer = setTimeout(() => {
-    timed_out = true;
-    try {
-      child.kill("SIGKILL"); // its servers exit when their stdin closes
-    } catch {
-      // Exited meanwhile.
-    }
-  }, LIMIT_MS);
-  const out = await child.output();
-  clearTimeout(timer);
-  const stdout = new TextDecoder().decode(out.stdout);
-  const context = `stdout:\n${stdout}\nstderr:\n${
-    new TextDecoder().decode(out.stderr).slice(-2000)
-  }`;
+    LIMIT_MS,
+    "SIGKILL", // its servers exit when their stdin closes
+  );
   assert.equal(timed_out, false, `the smoke run took over ${LIMIT_MS} ms`);
-  assert.equal(out.code, 0, context);
+  assert.equal(code, 0, context);
   for (const label of LABELS) {
     const row = stdout.split("\n").find((l) => l.startsWith(`| ${label} |`));
     assert.ok(row, `no row for ${label}\n${context}`);
