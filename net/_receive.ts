@@ -413,7 +413,8 @@ export class _Receiver implements _Reader {
     if (this.op || core.closed || this.eof || this.error) return;
     if (core.listener && core.state === _State.Listening) {
       if (this.conns.length >= ACCEPT_QUEUE) return;
-      this.op = core.listener.accept().then(
+      const listener = core.listener;
+      this.op = listener.accept().then(
         (conn) => {
           if (core.closed) conn.close();
           else this.conns.push(conn);
@@ -422,6 +423,9 @@ export class _Receiver implements _Reader {
           // Deno fails accept() for a client that reset while queued;
           // Linux hands it over. Drop it and accept the next one.
           if (err instanceof Deno.errors.NotConnected) return;
+          // A listener released under the accept (see tls_hooks.ts) ends
+          // it; the socket itself is fine.
+          if (core.listener !== listener) return;
           this.#fail_read(err);
         },
       ).finally(() => this.#arrived());

@@ -37,6 +37,12 @@ export type _Transport =
  *   listener on a fresh socket, with `like`'s timeout and options.
  * - `accept(sock)` is `Socket.accept()` without the new Socket: the
  *   accepted connection and the peer's address, for ssl to adopt.
+ * - `release(sock)` closes a listening socket's listener, which ends a
+ *   pending accept (Deno cannot cancel one otherwise), but keeps the
+ *   socket open and fresh with the connections it accepted already, for a
+ *   later `put` of a listener to hand out first. Resolves once no accept is
+ *   pending, to whether accepted connections wait in the socket. The
+ *   threaded servers' workers release the listener they share while paused.
  * - `to_oserror(err)` maps what Deno threw to the Python-named OSError.
  *
  * @ignore
@@ -45,6 +51,7 @@ export const _tls_hooks: {
   take(sock: Socket): _Transport;
   put(sock: Socket, transport: _Transport, like: Socket | null): void;
   accept(sock: Socket): Promise<[Deno.Conn, Address]>;
+  release(sock: Socket): Promise<boolean>;
   to_oserror(err: unknown): OSError;
 } = {
   take(sock) {
@@ -95,6 +102,17 @@ export const _tls_hooks: {
   },
   accept(sock) {
     return _parts(sock).rx.accept();
+  },
+  async release(sock) {
+    const { core, rx } = _parts(sock);
+    const listener = core.listener;
+    if (listener !== null && !core.closed) {
+      core.listener = null;
+      core.state = _State.Fresh;
+      listener.close();
+    }
+    await rx.op;
+    return rx.conns.length > 0;
   },
   to_oserror: _to_oserror,
 };
