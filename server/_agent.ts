@@ -6,10 +6,12 @@ import type { TCPServer } from "./stream.ts";
 import { type AnyServer, stand_in, type StandInHooks } from "./_stand_in.ts";
 import { AGENT, how_to_fix } from "./_locate.ts";
 import { memory_pair } from "./_memory_pair.ts";
+import { rejoin_shared, release_shared } from "./_shared_listener.ts";
 import { Tasks } from "./_tasks.ts";
 import {
   type AgentInit,
   CHUNK,
+  type ErrorInfo,
   type FromAgent,
   own_bytes,
   take_ack,
@@ -88,6 +90,7 @@ async function start_agent(
   const pumps = new Set<number>();
   let pumps_idle: (() => void) | null = null;
   let next_seq = 1;
+  let timed_out = false;
 
   // The hooks every stand-in server shares.
   const hooks: StandInHooks = {
@@ -114,6 +117,9 @@ async function start_agent(
       if (Array.isArray(request)) msg.data = request[0] as Uint8Array;
       port.post(msg);
       return new Promise<boolean>((resolve) => verifies.set(seq, resolve));
+    },
+    handle_timeout(): void {
+      timed_out = true;
     },
   };
 
@@ -183,35 +189,91 @@ async function start_agent(
     pumps_idle?.();
   };
 
+  // Binds a TCP agent's listeners the first time; resolves to what went
+  // wrong, or null.
+  let opening: Promise<ErrorInfo | null> | null = null;
+  const open_listeners = (): Promise<ErrorInfo | null> =>
+    opening ??= (async () => {
+      try {
+        for (let i = 0; i < Math.max(1, init.listeners); i++) {
+          const one = i === 0 ? server : make_listener();
+          listeners.push(one);
+          try {
+            (one as unknown as TCPServer).server_bind();
+            (one as unknown as TCPServer).server_activate();
+          } catch (error) {
+            // Only the first is needed; extras share the process's
+            // descriptors with the clients, so stop at the first refusal.
+            if (i === 0) throw error;
+            listeners.pop();
+            await one.server_close();
+            break;
+          }
+        }
+        return null;
+      } catch (error) {
+        for (const one of listeners.splice(0)) await one.server_close();
+        opening = null;
+        return to_info(error);
+      }
+    })();
+
+  // A worker's copy of the shared listening socket is open only while it
+  // serves or handles a request: paused, it must accept nothing.
+  let released = false;
+  const release = async (): Promise<boolean> => {
+    if (!init.shared || listeners.length === 0) return false;
+    released = true;
+    return await release_shared(server.socket);
+  };
+  const rejoin = () => {
+    if (!released || server.socket.fileno() < 0) return;
+    rejoin_shared(
+      server.socket,
+      init.server_address as [string, number],
+      init.request_queue_size,
+    );
+    released = false;
+  };
+
   const serve = async (poll: number) => {
     if (serving === null && init.mode === "listen") {
-      if (listeners.length === 0) {
-        try {
-          for (let i = 0; i < Math.max(1, init.listeners); i++) {
-            const one = i === 0 ? server : make_listener();
-            listeners.push(one);
-            try {
-              (one as unknown as TCPServer).server_bind();
-              (one as unknown as TCPServer).server_activate();
-            } catch (error) {
-              // Only the first is needed; extras share the process's
-              // descriptors with the clients, so stop at the first refusal.
-              if (i === 0) throw error;
-              listeners.pop();
-              await one.server_close();
-              break;
-            }
-          }
-        } catch (error) {
-          for (const one of listeners.splice(0)) await one.server_close();
-          port.post({ t: "serve_failed", error: to_info(error) });
-          return;
-        }
+      const error = await open_listeners();
+      if (error !== null) {
+        port.post({ t: "serve_failed", error });
+        return;
       }
+      rejoin();
       serving = Promise.all(listeners.map((one) => one.serve_forever(poll)))
         .then(() => {});
     }
     port.post({ t: "serving" });
+  };
+  // The server's handle_request(), for an agent that shares the main
+  // thread's listening socket: the main thread accepts nothing itself.
+  // Not a lifecycle step: a "stop" meanwhile closes the listener, which
+  // ends the wait.
+  const handle = async (timeout: number | null) => {
+    const error = await open_listeners();
+    if (error !== null) {
+      port.post({ t: "handled", timed_out: false, holding: false, error });
+      return;
+    }
+    rejoin();
+    timed_out = false;
+    server.timeout = timeout;
+    let failure: ErrorInfo | undefined;
+    try {
+      await server.handle_request();
+    } catch (error) {
+      failure = to_info(error);
+    }
+    const holding = await release();
+    port.post(
+      failure === undefined
+        ? { t: "handled", timed_out, holding }
+        : { t: "handled", timed_out: false, holding, error: failure },
+    );
   };
   const stop = async () => {
     await pause();
@@ -239,10 +301,14 @@ async function start_agent(
       case "serve":
         next(() => serve(msg.poll));
         break;
+      case "handle":
+        // After the lifecycle steps before it, without holding up those after.
+        void lifecycle.then(() => handle(msg.timeout));
+        break;
       case "pause":
         next(async () => {
           await pause();
-          port.post({ t: "paused" });
+          port.post({ t: "paused", holding: await release() });
         });
         break;
       case "stop":

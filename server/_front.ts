@@ -17,6 +17,8 @@ import {
   refuse_in_agent,
 } from "./_locate.ts";
 import { type Host, Pool } from "./_pool.ts";
+import { is_shared, share_listener } from "./_shared_listener.ts";
+import { idle, request_timeout, waiters } from "./_wait.ts";
 import type { AgentMode } from "./_protocol.ts";
 
 /** The fields a threaded or forking server reads through its constructor. */
@@ -29,6 +31,9 @@ export interface PoolServer extends Host {
   max_workers: number;
   daemon_threads: boolean;
   block_on_close: boolean;
+  timeout: number | null;
+  allow_reuse_port: boolean;
+  handle_timeout(): void | Promise<void>;
 }
 
 /** What a server class hands {@linkcode Front}: its base behaviour. */
@@ -43,20 +48,34 @@ export interface BaseHooks {
 }
 
 /**
- * Sets SO_REUSEPORT on a TCP server's socket before it binds: the agents
- * join the port, and the main listener stays in the group.
+ * Binds a threaded or forking server's socket through `bind` (the server's
+ * own `server_bind()`). A threaded TCP server's socket becomes the
+ * process's shared listener, which its workers join; a forking one (or one
+ * with `allow_reuse_port`) gets SO_REUSEPORT first, so that the children's
+ * listeners join its port group.
  */
-export function reuse_port(server: {
-  address_family: number;
-  socket_type: number;
-  socket: Socket;
-}): void {
-  if (
-    server.socket_type !== SOCK_DGRAM &&
-    (server.address_family === AF_INET || server.address_family === AF_INET6)
-  ) {
-    server.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+export function bind_pooled(
+  server: {
+    address_family: number;
+    socket_type: number;
+    socket: Socket;
+    server_address: Address;
+    allow_reuse_port: boolean;
+  },
+  kind: "worker" | "child",
+  bind: () => void,
+): void {
+  const tcp = server.socket_type !== SOCK_DGRAM &&
+    (server.address_family === AF_INET || server.address_family === AF_INET6);
+  if (tcp && kind === "worker" && !server.allow_reuse_port) {
+    const requested = server.server_address as [string, number];
+    bind();
+    share_listener(server.socket, requested);
+    server.server_address = server.socket.getsockname();
+    return;
   }
+  if (tcp) server.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+  bind();
 }
 
 /** Checks the handler before the server binds; throws with the fix. */
@@ -109,7 +128,17 @@ export class Front {
       : server.address_family === AF_INET || server.address_family === AF_INET6
       ? "listen"
       : "stream";
-    this.pool = new Pool(server, { kind, mode: this.mode, spec, label });
+    this.pool = this.#pool(this.mode, is_shared(server.socket));
+  }
+
+  #pool(mode: AgentMode, shared: boolean): Pool {
+    return new Pool(this.#server, {
+      kind: this.#kind,
+      mode,
+      spec: this.#spec,
+      label: this.#label,
+      shared: mode === "listen" && shared,
+    });
   }
 
   #start(): Promise<void> {
@@ -122,20 +151,17 @@ export class Front {
         ),
       );
     }
-    // Agents accept plain TCP on the shared port. A replaced server.socket
-    // (a TLS-wrapped one) accepts in the main thread only: relay every
-    // connection, decrypted, as Unix stream servers do.
-    if (
-      !this.#started && this.mode === "listen" &&
-      Object.getPrototypeOf(server.socket) !== Socket.prototype
-    ) {
-      this.mode = "stream";
-      this.pool = new Pool(server, {
-        kind: this.#kind,
-        mode: this.mode,
-        spec: this.#spec,
-        label: this.#label,
-      });
+    if (!this.#started && this.mode === "listen") {
+      // Agents accept plain TCP on the port. A replaced server.socket (a
+      // TLS-wrapped one) accepts in the main thread only: relay every
+      // connection, decrypted, as Unix stream servers do. A socket bound
+      // after the constructor (bind_and_activate false) may be shared now.
+      const wrapped = Object.getPrototypeOf(server.socket) !== Socket.prototype;
+      const shared = is_shared(server.socket);
+      if (wrapped) this.mode = "stream";
+      if (wrapped || shared !== this.pool.shared) {
+        this.pool = this.#pool(this.mode, shared);
+      }
     }
     this.#started = true;
     return this.pool.start(n, {
@@ -169,8 +195,12 @@ export class Front {
       try {
         await this.#start();
         await this.pool.serve(poll_interval);
+        // Workers that share the listening socket accept every connection:
+        // the loop only waits, and accepts nothing here.
+        if (this.pool.shared) waiters.set(this.#server, idle);
         await base.serve_forever(poll_interval, options);
       } finally {
+        waiters.delete(this.#server);
         await this.pool.pause();
         this.#running = false;
       }
@@ -185,10 +215,16 @@ export class Front {
     if (this.#done !== null) await this.#done;
   }
 
-  /** handle_request: needs the agents too (they run the handler). */
+  /**
+   * handle_request: needs the agents too (they run the handler). Workers
+   * that share the listening socket accept the request themselves.
+   */
   async handle_request(base: BaseHooks): Promise<void> {
     await this.#start();
-    await base.handle_request();
+    if (!this.pool.shared) return await base.handle_request();
+    if (await this.pool.handle(request_timeout(this.#server))) {
+      await this.#server.handle_timeout();
+    }
   }
 
   /** process_request: hand the request to an agent. */

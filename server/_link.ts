@@ -37,6 +37,13 @@ export class Agent {
   listening = false;
   serving = false;
   paused: (() => void) | null = null;
+  /** Whether connections its shared listener accepted wait in it. */
+  holding = false;
+  /** Awaits the answer to "handle": whether the wait timed out. */
+  handled: {
+    resolve: (timed_out: boolean) => void;
+    reject: (error: Error) => void;
+  } | null = null;
   drained: (() => void) | null = null;
   dgram_room: (() => void) | null = null;
 

@@ -1,15 +1,17 @@
 // The main thread's side of a pool of agents (Web Workers or child Deno
 // processes) that run a threaded or forking server's handlers.
 //
-// Where connections cross: Deno cannot move a Conn to
-// another thread, so a TCP agent opens its own listener on the server's port
-// with SO_REUSEPORT and serves what the kernel hands it. The main thread's
-// listener (also SO_REUSEPORT, bound by the constructor as in Python) stays
-// open for the server's life and relays what it accepts: its own share of
-// the kernel's spread and everything that queued before the agents
-// listened, so no connection is ever reset by a listener going away while
-// the server lives. Unix stream servers relay every connection, datagram
-// servers every datagram.
+// Where connections cross: Deno cannot move a Conn to another thread or
+// process. A threaded TCP server's workers accept from the main thread's own
+// listening socket, which the threads of a process share
+// (_shared_listener.ts): nothing is relayed. A forking TCP server's children
+// each open a listener on the port with SO_REUSEPORT and serve what the
+// kernel hands them; the main thread's listener (also SO_REUSEPORT, bound by
+// the constructor as in Python) stays open for the server's life and relays
+// what it accepts: its own share of the kernel's spread and everything that
+// queued before the children listened, so no connection is ever reset by a
+// listener going away while the server lives. Unix stream servers relay
+// every connection, datagram servers every datagram.
 import { type Address, SOCK_STREAM, type Socket, socket } from "../net/mod.ts";
 import { CHILD_URL, ChildChannel, WorkerChannel } from "./_channels.ts";
 import { Agent, type Relay } from "./_link.ts";
@@ -33,7 +35,8 @@ import { _Backoff } from "./_backoff.ts";
 /** Datagrams an agent may have in flight before the server stops reading. */
 const DGRAM_IN_FLIGHT = 256;
 /**
- * Listeners the agents of a TCP server open on its port, all together. The
+ * Listeners the agents of a TCP server open on its port with SO_REUSEPORT
+ * (forking servers; workers share one socket instead), all together. The
  * kernel spreads new connections evenly over every listener of the port, the
  * main thread's included, whose share goes the slower relayed way: a relayed
  * connection cost about 680 µs of server CPU against about 160 µs for one an
@@ -68,6 +71,12 @@ export interface PoolOptions {
   mode: AgentMode;
   spec: HandlerSpec;
   label: string;
+  /**
+   * Whether the agents (workers) join the main thread's listening socket
+   * (see _shared_listener.ts): they accept every connection, and the main
+   * thread none.
+   */
+  shared: boolean;
 }
 
 /** The agents of one server and everything that crosses to them. */
@@ -109,6 +118,11 @@ export class Pool {
     return out;
   }
 
+  /** Whether the agents share the main thread's listening socket. */
+  get shared(): boolean {
+    return this.#options.shared;
+  }
+
   /** How many agents run. */
   get size(): number {
     return this.#agents.size;
@@ -119,7 +133,13 @@ export class Pool {
     size: number,
     init: Omit<
       AgentInit,
-      "module" | "name" | "mode" | "kind" | "label" | "listeners"
+      | "module"
+      | "name"
+      | "mode"
+      | "kind"
+      | "label"
+      | "listeners"
+      | "shared"
     >,
   ): Promise<void> {
     if (this.#closing) {
@@ -136,10 +156,11 @@ export class Pool {
       name: this.#options.spec.name,
       kind: this.#options.kind,
       label: this.#options.label,
-      listeners: Math.max(
+      listeners: this.#options.shared ? 1 : Math.max(
         1,
         Math.min(MAX_LISTENERS, Math.ceil(LISTENERS / size)),
       ),
+      shared: this.#options.shared,
     };
     const agents: Agent[] = [];
     for (let i = 0; i < size; i++) agents.push(this.#spawn());
@@ -266,8 +287,16 @@ export class Pool {
         break;
       }
       case "paused":
+        agent.holding = msg.holding;
         agent.paused?.();
         agent.paused = null;
+        break;
+      case "handled":
+        agent.holding = msg.holding;
+        if (msg.error !== undefined) {
+          agent.handled?.reject(from_info(msg.error));
+        } else agent.handled?.resolve(msg.timed_out);
+        agent.handled = null;
         break;
       case "drained":
         agent.drained?.();
@@ -383,6 +412,8 @@ export class Pool {
     agent.dgram_room?.();
     agent.serving_ack?.reject(new Error(`${agent.id} stopped: ${reason}`));
     agent.serving_ack = null;
+    agent.handled?.reject(new Error(`${agent.id} stopped: ${reason}`));
+    agent.handled = null;
     const lost = agent.relays.size;
     for (const relay of agent.relays.values()) relay.finish();
     if (!was || this.#closing) return;
@@ -447,6 +478,37 @@ export class Pool {
       agent.channel.post({ t: "pause" });
     }
     await Promise.all(waits);
+  }
+
+  /**
+   * Has an agent that shares the main thread's listening socket accept and
+   * handle one request, as handle_request() does; resolves to whether the
+   * wait of `timeout` seconds ran out first.
+   */
+  handle(timeout: number | null): Promise<boolean> {
+    // One holding a connection its listener took as it stopped, else the
+    // oldest.
+    let agent: Agent | undefined;
+    for (const one of this.#agents) {
+      if (agent === undefined || (one.holding && !agent.holding)) agent = one;
+    }
+    if (agent === undefined) {
+      return Promise.reject(
+        new Error(
+          `Cannot handle a request: ${this.#options.label} has no running worker`,
+        ),
+      );
+    }
+    if (agent.handled !== null) {
+      return Promise.reject(
+        new Error("Cannot handle a request: handle_request is running already"),
+      );
+    }
+    const answer = new Promise<boolean>((resolve, reject) => {
+      agent.handled = { resolve, reject };
+    });
+    agent.channel.post({ t: "handle", timeout });
+    return answer;
   }
 
   #pick(): Agent {

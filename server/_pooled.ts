@@ -5,11 +5,11 @@ import type { Address } from "../net/mod.ts";
 import type { ServeOptions, ServerConstructor } from "./base.ts";
 import {
   type BaseHooks,
+  bind_pooled,
   cores,
   Front,
   type PoolServer,
   prepare,
-  reuse_port,
 } from "./_front.ts";
 import type { Pool } from "./_pool.ts";
 
@@ -77,10 +77,19 @@ export function pooled<C extends ServerConstructor>(
       return this.#front.pool.active;
     }
 
-    /** Sets SO_REUSEPORT (TCP), then binds. */
+    /**
+     * Binds: a threaded TCP server on a listening socket its workers share,
+     * a forking one with SO_REUSEPORT (see `bind_pooled`).
+     */
     server_bind(): void {
-      reuse_port(this as unknown as PoolServer);
-      (Base.prototype as { server_bind?: () => void }).server_bind?.call(this);
+      bind_pooled(
+        this as unknown as PoolServer,
+        kind,
+        () =>
+          (Base.prototype as { server_bind?: () => void }).server_bind?.call(
+            this,
+          ),
+      );
     }
 
     /**

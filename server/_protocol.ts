@@ -44,6 +44,11 @@ export type ToAgent =
   | { t: "serve"; poll: number }
   /** Stop accepting; answered by "paused". */
   | { t: "pause" }
+  /**
+   * Accept and handle one request within `timeout` seconds (null: no
+   * limit), as the server's handle_request(); answered by "handled".
+   */
+  | { t: "handle"; timeout: number | null }
   /** Close, finish the running handlers, answer "drained" and end. */
   | { t: "stop" }
   /** A relayed stream begins: the handler gets one end of an in-memory pair. */
@@ -73,8 +78,13 @@ export type FromAgent =
   | { t: "failed"; error: ErrorInfo }
   /** How many handlers run in it now. */
   | { t: "count"; n: number }
-  /** It stopped accepting, as "pause" asked. */
-  | { t: "paused" }
+  /**
+   * It stopped accepting, as "pause" asked. `holding`: connections its
+   * shared listener accepted as it stopped wait in it for the next request.
+   */
+  | { t: "paused"; holding: boolean }
+  /** It handled one request as "handle" asked, or the wait timed out. */
+  | { t: "handled"; timed_out: boolean; holding: boolean; error?: ErrorInfo }
   /** Its handlers finished and every reply left: it may be ended. */
   | { t: "drained" }
   /** Bytes the handler sent on a relayed stream. */
@@ -110,6 +120,7 @@ const FROM_AGENT: Record<FromAgent["t"], true> = {
   failed: true,
   count: true,
   paused: true,
+  handled: true,
   drained: true,
   data: true,
   ack: true,
@@ -154,6 +165,11 @@ export interface AgentInit {
   label: string;
   /** How many listeners a TCP agent opens on the port. */
   listeners: number;
+  /**
+   * Whether a TCP agent joins the main thread's listening socket (a worker,
+   * see _shared_listener.ts) rather than opening its own on the port.
+   */
+  shared: boolean;
   /** A worker's cell for its count of running handlers, shared with the pool. */
   counter?: SharedArrayBuffer;
 }

@@ -14,6 +14,7 @@ import { UDPServer } from "./datagram.ts";
 import { TCPServer } from "./stream.ts";
 import type { AgentInit } from "./_protocol.ts";
 import type { Tasks } from "./_tasks.ts";
+import { join_shared } from "./_shared_listener.ts";
 
 const encoder = new TextEncoder();
 
@@ -79,6 +80,8 @@ export interface StandInHooks {
   shutdown(): Promise<void>;
   handle_error(request: unknown, addr: Address, error: unknown): void;
   verify_request(request: unknown, addr: Address): boolean | Promise<boolean>;
+  /** A "handle" asked of the agent timed out. */
+  handle_timeout(): void;
 }
 
 // `Base` with the hooks the main thread answers.
@@ -98,6 +101,9 @@ function answered<C extends ServerConstructor>(
       a: Address,
     ): boolean | Promise<boolean> {
       return hooks.verify_request(r, a);
+    }
+    override handle_timeout(): void {
+      hooks.handle_timeout();
     }
   }
   return Answered as unknown as C;
@@ -140,6 +146,10 @@ export async function stand_in(
       static override allow_reuse_address: boolean = init.allow_reuse_address;
       static override request_queue_size: number = init.request_queue_size;
       override server_bind(): void {
+        if (init.shared) {
+          join_shared(this.socket, init.server_address as [string, number]);
+          return;
+        }
         if (
           this.address_family === AF_INET || this.address_family === AF_INET6
         ) {
@@ -152,8 +162,8 @@ export async function stand_in(
       }
     }
     named(AgentStreamServer, init.label);
-    // A TCP agent binds when first told to serve, so connections reach the
-    // main listener alone until serve_forever() runs.
+    // A TCP agent binds when first told to serve (or to handle a request),
+    // so connections wait in the main thread's listener until then.
     make_listener = () =>
       new AgentStreamServer(
         init.server_address,

@@ -27,7 +27,7 @@
 import { DefaultSelector, EVENT_READ } from "../mux/mod.ts";
 import { type Address, EMFILE, ENFILE, OSError } from "../net/mod.ts";
 import type { BaseRequestHandler } from "./handlers.ts";
-import { receive_waiters } from "./_wait.ts";
+import { request_timeout, waiters } from "./_wait.ts";
 
 /**
  * A request handler class as the servers take it: constructed with the
@@ -260,7 +260,7 @@ export abstract class BaseServer<R = unknown> {
   #waiter(
     selector: DefaultSelector,
   ): (timeout: number | null) => Promise<boolean> {
-    const receive = receive_waiters.get(this);
+    const receive = waiters.get(this);
     if (receive !== undefined) return receive;
     selector.register(this, EVENT_READ);
     return async (timeout) => (await selector.select(timeout)).length > 0;
@@ -324,9 +324,7 @@ export abstract class BaseServer<R = unknown> {
    * ```
    */
   async handle_request(): Promise<void> {
-    let timeout = this.#socket_timeout();
-    if (timeout === null) timeout = this.timeout;
-    else if (this.timeout !== null) timeout = Math.min(timeout, this.timeout);
+    let timeout = request_timeout(this);
     const deadline = timeout === null ? 0 : performance.now() + timeout * 1000;
     const selector = new DefaultSelector();
     try {
@@ -341,13 +339,6 @@ export abstract class BaseServer<R = unknown> {
     } finally {
       selector.close();
     }
-  }
-
-  // The server socket's own timeout, when the subclass has a socket.
-  #socket_timeout(): number | null {
-    const sock = (this as { socket?: { gettimeout?: () => number | null } })
-      .socket;
-    return typeof sock?.gettimeout === "function" ? sock.gettimeout() : null;
   }
 
   async #handle_request_noblock(): Promise<void> {

@@ -23,7 +23,7 @@ import {
 import type { RequestHandlerClass } from "./base.ts";
 import type { DatagramRequest } from "./handlers.ts";
 import { TCPServer } from "./stream.ts";
-import { receive_waiters } from "./_wait.ts";
+import { waiters } from "./_wait.ts";
 
 /**
  * A blocking UDP server, as Python's `socketserver.UDPServer`: each
@@ -177,7 +177,7 @@ export class UnixDatagramServer extends UDPServer {
     super(server_address, RequestHandlerClass, bind_and_activate);
     // Deno cannot send on a Unix datagram socket while a receive is
     // pending, and a selector keeps one pending: wait by receiving instead.
-    receive_waiters.set(this, (timeout) => this.#receive(timeout));
+    waiters.set(this, (timeout) => this.#receive(timeout));
   }
 
   #received: [DatagramRequest, Address] | null = null;

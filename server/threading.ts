@@ -5,30 +5,27 @@
  * and `ThreadingUnixDatagramServer`.
  *
  * Where requests cross into workers. Deno cannot move a connection to
- * another thread, so a TCP worker opens listeners of its own on the
- * server's port with SO_REUSEPORT (`--unstable-net`, `"unstable": ["net"]`
- * in deno.json) and serves what the kernel queues there. The main thread's
- * listener, bound by the constructor as in Python, stays open until
- * `server_close()`: connections made before `serve_forever()` queue there
- * (as in Python) and are served once it runs, and no connection is ever
- * reset by a listener going away while the server lives. What the main
- * listener accepts is relayed to the least busy worker: its bytes cross as
- * messages, and the handler gets one end of an in-memory socket pair as
- * `request`. The workers open about 16 listeners in all (16 / max_workers
- * each, from 1 to 8, fewer when descriptors run out), so that relayed share
- * is about 1/17 of the connections. Datagram and Unix servers
- * relay every request; Unix datagram replies leave from an unbound socket
- * (Deno cannot send on a Unix datagram socket while it receives).
+ * another thread, but every thread of a process can share one listening
+ * socket: the constructor binds the server's socket as in Python, and each
+ * TCP worker accepts from that same socket (Deno's `loadBalanced`
+ * listener, which `deno serve --parallel` uses too). Connections queue in
+ * one accept queue, those made before `serve_forever()` too (as in
+ * Python), and whichever worker is free takes the next one, so a worker
+ * busy with CPU-bound work holds up no connection it has not accepted. The
+ * main thread accepts nothing and relays nothing; the handler gets the
+ * accepted socket itself. No other process can join the port (with
+ * `allow_reuse_port` set, the socket gets SO_REUSEPORT and the main thread
+ * relays what its own listener accepts, as a forking server does).
+ * Datagram and Unix servers relay every request: its bytes cross as
+ * messages, and a stream handler gets one end of an in-memory socket pair
+ * as `request`. Unix datagram replies leave from an unbound socket (Deno
+ * cannot send on a Unix datagram socket while it receives).
  *
- * The kernel spreads connections by a hash of the addresses, not by load:
- * a worker busy with CPU-bound work holds up the connections queued to it
- * while other workers idle (bench/server_threaded_bench.ts measures it).
- * Any process of the same user may join a SO_REUSEPORT port group.
- *
- * `handle_request()` serves through the main listener; once
- * `serve_forever()` ran, workers keep their listeners open but paused, and
- * the connections the kernel queues there wait for the next
- * `serve_forever()`, as they would in Python's backlog.
+ * `handle_request()` has a worker accept and handle one connection. A
+ * worker closes its copy of the socket while the server does not serve
+ * (after `shutdown()`), so connections made meanwhile wait in the accept
+ * queue for the next `handle_request()` or `serve_forever()`, as they
+ * would in Python's backlog.
  *
  * Workers load `server/_worker.ts`, which imports the handler module:
  * `--allow-read` must cover both.
@@ -59,7 +56,7 @@
  *
  * @example A threaded echo server whose script is its own handler module
  * ```ts ignore
- * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read echo.ts
+ * // echo.ts: deno run --allow-net=127.0.0.1 --allow-read echo.ts
  * import { StreamRequestHandler, ThreadingTCPServer } from "@pysock/pysock/server";
  * import { create_connection } from "@pysock/pysock/net";
  * import assert from "node:assert/strict";
@@ -137,7 +134,7 @@ const threaded_servers: WeakSet<object> = new WeakSet();
  *
  * @example Mixing into a custom server
  * ```ts ignore
- * // logging.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read logging.ts
+ * // logging.ts: deno run --allow-net=127.0.0.1 --allow-read logging.ts
  * import { StreamRequestHandler, TCPServer, ThreadingMixIn } from "@pysock/pysock/server";
  * import assert from "node:assert/strict";
  *
@@ -216,15 +213,14 @@ const /** @internal */ ThreadingUnixDatagramBase: Threaded<
 /**
  * {@linkcode TCPServer} whose handlers run in a pool of Web Workers
  * (`ThreadingMixIn` over it), with the members of
- * {@linkcode ThreadingMixInServer}. Each worker listens on the server's
- * port itself (SO_REUSEPORT, so `--unstable-net`) and serves the
- * connections the kernel hands it; the main thread relays the connections
- * its own listener accepts. The module doc says how the handler is found,
+ * {@linkcode ThreadingMixInServer}. Every worker accepts from the server's
+ * own listening socket, which the threads of the process share, and
+ * serves what it accepts. The module doc says how the handler is found,
  * where the hooks run and what happens when a worker dies.
  *
  * @example Usage
  * ```ts ignore
- * // echo.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read echo.ts
+ * // echo.ts: deno run --allow-net=127.0.0.1 --allow-read echo.ts
  * import { ThreadingTCPServer, StreamRequestHandler } from "@pysock/pysock/server";
  * import { create_connection } from "@pysock/pysock/net";
  * import assert from "node:assert/strict";
@@ -260,7 +256,7 @@ export class ThreadingTCPServer extends ThreadingTCPBase
  *
  * @example Usage
  * ```ts ignore
- * // upper.ts: deno run --unstable-net --allow-net=127.0.0.1 --allow-read upper.ts
+ * // upper.ts: deno run --allow-net=127.0.0.1 --allow-read upper.ts
  * import { DatagramRequestHandler, ThreadingUDPServer } from "@pysock/pysock/server";
  * import { AF_INET, SOCK_DGRAM, socket } from "@pysock/pysock/net";
  * import assert from "node:assert/strict";

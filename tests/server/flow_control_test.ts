@@ -111,7 +111,13 @@ for (const Server of [ThreadingUnixStreamServer, ForkingUnixStreamServer]) {
   });
 }
 
-for (const Server of [ThreadingTCPServer, ForkingTCPServer]) {
+// With allow_reuse_port a threaded server's socket joins a SO_REUSEPORT
+// group, as a forking server's does, and its main listener relays.
+class ReusingThreadingTCPServer extends ThreadingTCPServer {
+  static override allow_reuse_port = true;
+}
+
+for (const Server of [ReusingThreadingTCPServer, ForkingTCPServer]) {
   Deno.test(`${Server.name} holds at most a window per relay for a connection the main listener accepted`, async () => {
     await using server = new Server(["127.0.0.1", 0], Flood);
     server.max_workers = 1;
