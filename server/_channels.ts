@@ -6,6 +6,7 @@ import {
   type FromAgent,
   is_from_agent,
   type ToAgent,
+  transfers,
 } from "./_protocol.ts";
 
 /** One agent as the pool sees it. */
@@ -55,7 +56,7 @@ export class WorkerChannel implements Channel {
 
   post(msg: ToAgent): void {
     if (this.#ended) return;
-    this.#worker.postMessage(msg);
+    this.#worker.postMessage(msg, transfers(msg));
   }
 
   kill(): Promise<void> {

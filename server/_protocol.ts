@@ -274,5 +274,20 @@ export function own_bytes(view: Uint8Array): Uint8Array {
   return view.length === view.buffer.byteLength ? view : view.slice();
 }
 
+/**
+ * What a worker message hands over instead of copying: a relayed stream's
+ * bytes, which {@linkcode own_bytes} made for that message alone and which
+ * nothing reads once posted. Copies would be garbage in both heaps, and a
+ * worker's heap is in the server's own process.
+ */
+export function transfers(msg: ToAgent | FromAgent): Transferable[] {
+  if (msg.t !== "data") return [];
+  const { buffer } = msg.data;
+  return buffer instanceof ArrayBuffer &&
+      msg.data.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
+}
+
 /** Relay read size. */
 export const CHUNK = 64 * 1024;

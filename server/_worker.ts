@@ -1,10 +1,15 @@
 // The entry of every server worker. It never is the user's main module, so
 // `import.meta.main` stays false in the handler module the worker imports.
 import { run_agent } from "./_agent.ts";
-import type { AgentExit, FromAgent, ToAgent } from "./_protocol.ts";
+import {
+  type AgentExit,
+  type FromAgent,
+  type ToAgent,
+  transfers,
+} from "./_protocol.ts";
 
 interface WorkerScope {
-  postMessage(message: FromAgent | AgentExit): void;
+  postMessage(message: FromAgent | AgentExit, transfer?: Transferable[]): void;
   onmessage: ((event: MessageEvent<ToAgent>) => void) | null;
   close(): void;
 }
@@ -28,7 +33,7 @@ Deno.exit = ((code?: number) => {
 }) as typeof Deno.exit;
 
 run_agent({
-  post: (msg) => scope.postMessage(msg),
+  post: (msg) => scope.postMessage(msg, transfers(msg)),
   listen: (handler) => {
     scope.onmessage = (event) => handler(event.data);
   },
