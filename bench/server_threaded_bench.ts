@@ -10,9 +10,11 @@
  *    against `SelectorTCPServer`. Goal: >= 0.7x.
  * 3. Start-up: from `serve_forever()` to the first reply, with 1, 2 and 4
  *    workers; memory: the process's RSS growth per idle worker.
- * 4. The kernel spreads connections by address hash, not by load: while one
- *    worker burns 1 s of CPU for one client, 20 new clients each time one
- *    round trip; those queued to the busy worker wait for it.
+ * 4. A busy worker: while one worker burns 1 s of CPU for one client, 20
+ *    new clients each time one round trip. The workers share one accept
+ *    queue, so none should wait for the busy worker (with SO_REUSEPORT
+ *    listeners, as before, the kernel spread connections by address hash
+ *    and those queued to the busy worker waited for it).
  *
  * This file is its own handler module (the workers import it): the
  * benchmark runs under `import.meta.main` only.
@@ -237,7 +239,7 @@ async function first_reply(workers: number): Promise<[number, number]> {
   return [took, grown];
 }
 
-async function hash_spread(): Promise<number[]> {
+async function busy_worker(): Promise<number[]> {
   const server = new ThreadingTCPServer(["127.0.0.1", 0], LineEcho);
   server.max_workers = 2;
   server.daemon_threads = true;
@@ -357,8 +359,8 @@ if (import.meta.main) {
     );
   }
 
-  console.log("\n4. Kernel spread while one worker burns 1 s of CPU");
-  const waits = await hash_spread();
+  console.log("\n4. New clients while one worker burns 1 s of CPU");
+  const waits = await busy_worker();
   const held = waits.filter((w) => w > 300).length;
   console.log(
     `  20 new clients, one round trip each: median ${

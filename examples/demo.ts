@@ -1,6 +1,6 @@
-// deno run --allow-net=127.0.0.1 --allow-read=. --unstable-net examples/demo.ts
+// deno run --allow-net=127.0.0.1 --allow-read=. examples/demo.ts
 // The tour, also `deno task demo`. --allow-read loads the threaded server's
-// workers; --unstable-net lets them share the port with SO_REUSEPORT.
+// workers.
 //
 // Starts a blocking, a selector and a threaded socketserver on free loopback
 // ports, talks to each with Python-style socket calls, prints what happens,

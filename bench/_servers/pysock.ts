@@ -113,9 +113,10 @@ async function socketserver(
   };
 }
 
-// A pooled server (threading, forking) relays through its main thread what
-// arrives before its workers listen, for that connection's whole life:
-// measure the steady state, once every worker runs (30 s at most).
+// A forking server relays through its main thread what arrives before its
+// children listen, for that connection's whole life, and a threaded one
+// serves with fewer workers until all run: measure the steady state, once
+// every worker runs (30 s at most).
 async function workers_up(server: object): Promise<void> {
   if (!("active_workers" in server) || !("max_workers" in server)) return;
   const pooled = server as { active_workers: number; max_workers: number };
