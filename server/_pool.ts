@@ -14,7 +14,7 @@
 // every connection, datagram servers every datagram.
 import { type Address, SOCK_STREAM, type Socket, socket } from "../net/mod.ts";
 import { CHILD_URL, ChildChannel, WorkerChannel } from "./_channels.ts";
-import { Agent, type Relay } from "./_link.ts";
+import { Agent } from "./_link.ts";
 import { Replies } from "./_replies.ts";
 import type { HandlerSpec } from "./_locate.ts";
 import { child_flags } from "./_permissions.ts";
@@ -22,15 +22,12 @@ import { child_resolution } from "./_resolution.ts";
 import {
   type AgentInit,
   type AgentMode,
-  CHUNK,
   EMPTY,
   from_info,
   type FromAgent,
-  own_bytes,
-  take_ack,
-  WINDOW,
 } from "./_protocol.ts";
 import { _Backoff } from "./_backoff.ts";
+import { StreamRelays } from "./_stream_relay.ts";
 
 /** Datagrams an agent may have in flight before the server stops reading. */
 const DGRAM_IN_FLIGHT = 256;
@@ -85,14 +82,13 @@ export class Pool {
   #options: PoolOptions;
   #agents = new Set<Agent>();
   #next_id = 1;
-  #next_cid = 1;
   #size = 0;
   #init: AgentInit | null = null;
   #starting: Promise<void> | null = null;
   #serving = false;
   #poll = 0.1;
   #closing = false;
-  #relays = new Set<Promise<void>>();
+  #streams: StreamRelays;
   #replacing = new Set<Promise<void>>();
   /** Restart waits; server_close() ends them. */
   #backoff = new _Backoff();
@@ -102,6 +98,10 @@ export class Pool {
   constructor(server: Host, options: PoolOptions) {
     this.#server = server;
     this.#options = options;
+    this.#streams = new StreamRelays({
+      shutdown_request: (sock) => server.shutdown_request(sock),
+      report: (sock, addr, error) => this.#report(sock, addr, error),
+    });
     this.#replies = new Replies(
       () => server.socket,
       async (data, addr, error) =>
@@ -302,39 +302,15 @@ export class Pool {
         agent.drained?.();
         agent.drained = null;
         break;
-      case "data": {
-        const relay = agent.relays.get(msg.cid);
-        const { data } = msg;
-        if (relay === undefined) {
-          // Acked all the same: the agent's pump waits for its window.
-          agent.channel.post({ t: "ack", cid: msg.cid, n: data.length });
-          break;
-        }
-        relay.writes = relay.writes.then(async () => {
-          if (!relay.broken) {
-            try {
-              await relay.sock.sendall(data);
-            } catch {
-              relay.broken = true;
-            }
-          }
-          const n = take_ack(relay, data.length);
-          if (n > 0) agent.channel.post({ t: "ack", cid: msg.cid, n });
-        });
+      case "data":
+        this.#streams.data(agent, msg.cid, msg.data);
         break;
-      }
-      case "ack": {
-        const relay = agent.relays.get(msg.cid);
-        if (relay === undefined) break;
-        relay.in_flight -= msg.n;
-        relay.wake?.();
+      case "ack":
+        this.#streams.ack(agent, msg.cid, msg.n);
         break;
-      }
-      case "close": {
-        const relay = agent.relays.get(msg.cid);
-        if (relay !== undefined) void relay.writes.then(relay.finish);
+      case "close":
+        this.#streams.close(agent, msg.cid);
         break;
-      }
       case "done":
         agent.dgrams--;
         agent.dgram_room?.();
@@ -524,67 +500,9 @@ export class Pool {
     return best;
   }
 
-  /** Relays one accepted connection to an agent; resolves when it ended. */
+  /** Relays one accepted connection to the least busy agent. */
   relay_stream(sock: Socket, addr: Address): void {
-    const agent = this.#pick();
-    const cid = this.#next_cid++;
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => finish = resolve);
-    const relay: Relay = {
-      sock,
-      addr,
-      in_flight: 0,
-      unacked: 0,
-      wake: null,
-      writes: Promise.resolve(),
-      done,
-      finish: () => {
-        relay.closed = true;
-        relay.wake?.();
-        finish();
-      },
-      closed: false,
-      broken: false,
-    };
-    agent.relays.set(cid, relay);
-    agent.channel.post({ t: "open", cid, addr });
-    const task: Promise<void> = (async () => {
-      const pumping = this.#pump(agent, cid, relay);
-      await done;
-      agent.relays.delete(cid);
-      try {
-        await this.#server.shutdown_request(sock);
-      } catch (error) {
-        if (!relay.closed) await this.#report(sock, addr, error);
-      }
-      await pumping;
-    })().catch((error) => console.error(error)).finally(() => {
-      this.#relays.delete(task);
-    });
-    this.#relays.add(task);
-  }
-
-  async #pump(agent: Agent, cid: number, relay: Relay): Promise<void> {
-    for (let turns = 0; turns < Number.MAX_SAFE_INTEGER; turns++) {
-      while (relay.in_flight > WINDOW && !relay.closed) {
-        await new Promise<void>((resolve) => relay.wake = resolve);
-        relay.wake = null;
-      }
-      if (relay.closed) return;
-      let data: Uint8Array;
-      try {
-        data = own_bytes(await relay.sock.recv(CHUNK));
-      } catch {
-        data = EMPTY;
-      }
-      if (relay.closed) return;
-      if (data.length === 0) {
-        agent.channel.post({ t: "eof", cid });
-        return;
-      }
-      relay.in_flight += data.length;
-      agent.channel.post({ t: "data", cid, data });
-    }
+    this.#streams.open(this.#pick(), sock, addr);
   }
 
   /** Relays one datagram to an agent; waits only when agents are full. */
@@ -610,7 +528,7 @@ export class Pool {
     const agents = [...this.#agents];
     if (daemon) {
       await Promise.all(agents.map((a) => this.#retire(a)));
-      await Promise.allSettled(this.#relays);
+      await this.#streams.settled();
       await this.#replies.close();
       return;
     }
@@ -622,7 +540,7 @@ export class Pool {
       // Its relays closed before "drained": let their last writes finish.
       await Promise.all([...agent.relays.values()].map((r) => r.done));
       await this.#retire(agent);
-    })).then(() => Promise.allSettled(this.#relays)).then(() => {});
+    })).then(() => this.#streams.settled());
     const closed = graceful.finally(() => this.#replies.close());
     if (wait) await closed;
     else closed.catch((error) => console.error(error));
