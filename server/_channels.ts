@@ -1,8 +1,13 @@
 // The transports to one agent, main side: a Web Worker, or a child Deno
 // process that speaks frames on its stdin and stdout.
+import type { Address } from "../net/mod.ts";
 import { FrameWriter, read_frames } from "./_frames.ts";
+import type { HandlerSpec } from "./_locate.ts";
+import { child_flags } from "./_permissions.ts";
+import { child_resolution } from "./_resolution.ts";
 import {
   type AgentExit,
+  type AgentMode,
   type FromAgent,
   is_from_agent,
   type ToAgent,
@@ -22,7 +27,7 @@ export interface Channel {
 
 const WORKER_URL = new URL("./_worker.ts", import.meta.url);
 /** The entry module of a forked child. */
-export const CHILD_URL: URL = new URL("./_child.ts", import.meta.url);
+const CHILD_URL: URL = new URL("./_child.ts", import.meta.url);
 
 export class WorkerChannel implements Channel {
   #worker: Worker;
@@ -162,4 +167,29 @@ export class ChildChannel implements Channel {
     if (!this.#ended) this.#signal();
     await this.gone;
   }
+}
+
+/**
+ * Starts one agent of `options.kind` named `name`: a Web Worker, or a
+ * child Deno process with no more permissions than its parent needs to
+ * give it (see _permissions.ts) and the parent's module resolution.
+ */
+export function open_channel(
+  options: { kind: "worker" | "child"; spec: HandlerSpec; mode: AgentMode },
+  server_address: Address,
+  name: string,
+  on_message: (msg: FromAgent) => void,
+): Channel {
+  if (options.kind === "worker") return new WorkerChannel(name, on_message);
+  return new ChildChannel(
+    [
+      "run",
+      "--no-prompt",
+      ...(typeof Deno.listenDatagram === "function" ? ["--unstable-net"] : []),
+      ...child_resolution(),
+      ...child_flags(options.spec, options.mode, server_address),
+      CHILD_URL.href,
+    ],
+    on_message,
+  );
 }

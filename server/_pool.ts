@@ -13,12 +13,10 @@
 // listener going away while the server lives. Unix stream servers relay
 // every connection, datagram servers every datagram.
 import { type Address, SOCK_STREAM, type Socket, socket } from "../net/mod.ts";
-import { CHILD_URL, ChildChannel, WorkerChannel } from "./_channels.ts";
+import { open_channel } from "./_channels.ts";
 import { Agent } from "./_link.ts";
 import { Replies } from "./_replies.ts";
 import type { HandlerSpec } from "./_locate.ts";
-import { child_flags } from "./_permissions.ts";
-import { child_resolution } from "./_resolution.ts";
 import {
   type AgentInit,
   type AgentMode,
@@ -192,25 +190,12 @@ export class Pool {
         this.#on_message(ref.agent, msg, on_ready, on_fail);
       }
     };
-    const channel = this.#options.kind === "worker"
-      ? new WorkerChannel(name, on_message)
-      : new ChildChannel(
-        [
-          "run",
-          "--no-prompt",
-          ...(typeof Deno.listenDatagram === "function"
-            ? ["--unstable-net"]
-            : []),
-          ...child_resolution(),
-          ...child_flags(
-            this.#options.spec,
-            this.#options.mode,
-            this.#init!.server_address,
-          ),
-          CHILD_URL.href,
-        ],
-        on_message,
-      );
+    const channel = open_channel(
+      this.#options,
+      this.#init!.server_address,
+      name,
+      on_message,
+    );
     // A worker shares its handler count through memory: no message per
     // request. A child reports it.
     const counter = this.#options.kind === "worker"
