@@ -192,15 +192,18 @@ export class Front {
     }
     this.#running = true;
     const run = (async () => {
+      // Set only for this loop; a Unix datagram server keeps its own.
+      let idling = false;
       try {
         await this.#start();
         await this.pool.serve(poll_interval);
         // Workers that share the listening socket accept every connection:
         // the loop only waits, and accepts nothing here.
-        if (this.pool.shared) waiters.set(this.#server, idle);
+        idling = this.pool.shared;
+        if (idling) waiters.set(this.#server, idle);
         await base.serve_forever(poll_interval, options);
       } finally {
-        waiters.delete(this.#server);
+        if (idling) waiters.delete(this.#server);
         await this.pool.pause();
         this.#running = false;
       }

@@ -470,6 +470,41 @@ Deno.test("ThreadingUnixDatagramServer replies from a worker", async () => {
   }
 });
 
+Deno.test("ThreadingUnixDatagramServer serves again after shutdown(), and through handle_request()", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using server = new ThreadingUnixDatagramServer(
+      `${dir}/server.sock`,
+      DatagramEcho,
+    );
+    server.max_workers = 1;
+    await using client = socket(AF_UNIX, SOCK_DGRAM);
+    client.bind(`${dir}/client.sock`);
+    client.settimeout(5);
+    const ask = async (text: string) => {
+      await client.sendto(text, `${dir}/server.sock`);
+      const [data] = await client.recvfrom(100);
+      return decoder.decode(data);
+    };
+    for (let round = 0; round < 2; round++) {
+      const serving = server.serve_forever(0.05);
+      assert.equal(await ask(`up:${round}`), `UP:${round}`);
+      await server.shutdown();
+      await serving;
+    }
+    const handled = server.handle_request();
+    assert.equal(await ask("up:last"), "UP:LAST");
+    await handled;
+    // Every loop waited by receiving, never through a selector, which
+    // would have left a receive pending: Deno then refuses to send.
+    await server.socket.sendto("from the server", `${dir}/client.sock`);
+    const [data] = await client.recvfrom(100);
+    assert.equal(decoder.decode(data), "from the server");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // The behaviour suite of every server.
 server_suite({
   Server: ThreadingTCPServer,
